@@ -1,0 +1,209 @@
+"""The outbox state machine: claim, complete, fail with backoff, sweep (shared/DESIGN.md).
+
+pending -> in_progress -> done; a transient failure returns the row to pending with a later
+next_attempt_at; after the last attempt -> dead. Every transition is a conditional UPDATE, so two
+workers never both own a row, and nothing holds a lock across network I/O.
+"""
+
+import logging
+import random
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from bookbag.core.models import OutboxModel, OutboxStatus
+from bookbag.core.queue import enqueue
+
+logger = logging.getLogger(__name__)
+
+OPEN_STATES = (OutboxStatus.PENDING, OutboxStatus.IN_PROGRESS)
+_registry: list[type[OutboxModel]] = []
+
+
+def register(model: type[OutboxModel]) -> None:
+    """Called from an AppConfig.ready(): the sweeper then watches this model's rows."""
+    if not model.task:
+        raise ValueError(f"{model.__name__}.task must name the task that processes one row")
+    if model not in _registry:
+        _registry.append(model)
+
+
+def registered() -> list[type[OutboxModel]]:
+    return list(_registry)
+
+
+def backoff(model: type[OutboxModel], attempts: int, jitter: float = 0.2) -> timedelta:
+    """The wait after attempt number `attempts` (1-based), with +-jitter so retries spread out."""
+    delays = model.retry_delays
+    base = delays[min(max(attempts, 1) - 1, len(delays) - 1)]
+    return timedelta(seconds=base * random.uniform(1 - jitter, 1 + jitter))
+
+
+def claim(model: type[OutboxModel], pk: int, now: datetime | None = None) -> OutboxModel | None:
+    """Take row `pk` for one attempt, or return None if another worker has it or it is not due.
+
+    Wins when the row is pending and due, or in progress with an expired lease (its worker died).
+    The winner's attempt is counted at once, so a worker killed mid-way still uses up an attempt.
+    """
+    now = now or timezone.now()
+    claimable = Q(status=OutboxStatus.PENDING, next_attempt_at__lte=now) | Q(
+        status=OutboxStatus.IN_PROGRESS, locked_until__lt=now
+    )
+    with transaction.atomic():
+        won = (
+            model.objects.filter(claimable, pk=pk)
+            .update(
+                status=OutboxStatus.IN_PROGRESS,
+                locked_until=now + timedelta(seconds=model.lease_seconds),
+                attempts=F("attempts") + 1,
+                updated_at=now,
+            )
+        )
+    if not won:
+        return None
+    return model.objects.get(pk=pk)
+
+
+def complete(row: OutboxModel, status: str = OutboxStatus.DONE, **fields) -> None:
+    """Finish the attempt that `row` holds. Extra fields are written in the same UPDATE."""
+    type(row).objects.filter(pk=row.pk, status=OutboxStatus.IN_PROGRESS).update(
+        status=status,
+        locked_until=None,
+        next_attempt_at=None,
+        last_error="",
+        updated_at=timezone.now(),
+        **fields,
+    )
+
+
+def fail(
+    row: OutboxModel,
+    error: str,
+    *,
+    permanent: bool = False,
+    retry_after: timedelta | None = None,
+    **fields,
+) -> str:
+    """Record a failed attempt in its own transaction and schedule the next one (or give up).
+
+    Call it after the failed transaction has rolled back, never inside it: its writes would roll
+    back too. `retry_after` (say, from a Retry-After header) replaces the backoff, capped at twice
+    the scheduled wait. Returns the new status.
+    """
+    model = type(row)
+    now = timezone.now()
+    with transaction.atomic():
+        current = model.objects.filter(pk=row.pk).values_list("attempts", flat=True).first()
+        if current is None:
+            return OutboxStatus.DEAD
+        if permanent or current >= model.max_attempts:
+            status, next_at = OutboxStatus.DEAD, None
+        else:
+            wait = backoff(model, current)
+            if retry_after is not None:
+                wait = min(retry_after, 2 * wait)
+            status, next_at = OutboxStatus.PENDING, now + wait
+        model.objects.filter(pk=row.pk).update(
+            status=status,
+            next_attempt_at=next_at,
+            locked_until=None,
+            last_error=error[:10_000],
+            updated_at=now,
+            **fields,
+        )
+    log = logger.error if status == OutboxStatus.DEAD else logger.warning
+    log("%s %s attempt %s failed (%s): %s", model.__name__, row.pk, current, status, error[:500])
+    return status
+
+
+def retry_now(model: type[OutboxModel], pks, reset_attempts: bool = True) -> int:
+    """A person's "retry": put rows back to pending, due now, and enqueue them."""
+    now = timezone.now()
+    with transaction.atomic():
+        ids = list(
+            model.objects.filter(pk__in=pks)
+            .exclude(status=OutboxStatus.IN_PROGRESS, locked_until__gt=now)
+            .values_list("pk", flat=True)
+        )
+        update = {"status": OutboxStatus.PENDING, "next_attempt_at": now, "updated_at": now}
+        if reset_attempts:
+            update["attempts"] = 0
+        lease = now + timedelta(seconds=settings.OUTBOX_QUEUE_LEASE_SECONDS)
+        model.objects.filter(pk__in=ids).update(locked_until=lease, **update)
+        for pk in ids:
+            enqueue(model.task, pk)
+    return len(ids)
+
+
+def sweep_model(model: type[OutboxModel], now: datetime | None = None, batch: int | None = None) -> int:
+    """Enqueue the rows of `model` that are due and not leased; returns how many.
+
+    A row whose attempt lease expired (its worker died) goes back to pending, or to unknown for an
+    at-most-once outbox, or to dead when its attempts are used up. The queue lease set here keeps a
+    row that merely waits in a long queue from being enqueued again on the next sweep.
+    """
+    now = now or timezone.now()
+    batch = batch or settings.OUTBOX_SWEEP_BATCH
+    queue_lease = now + timedelta(seconds=settings.OUTBOX_QUEUE_LEASE_SECONDS)
+    due = Q(status=OutboxStatus.PENDING, next_attempt_at__lte=now) & (
+        Q(locked_until__isnull=True) | Q(locked_until__lt=now)
+    )
+    expired = Q(status=OutboxStatus.IN_PROGRESS, locked_until__lt=now)
+    with transaction.atomic():
+        rows = list(
+            model.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(due | expired)
+            .order_by("next_attempt_at")
+            .values_list("pk", "status", "attempts")[:batch]
+        )
+        expired_ids = [pk for pk, status, _ in rows if status == OutboxStatus.IN_PROGRESS]
+        used_up = {pk for pk, status, n in rows if status == OutboxStatus.IN_PROGRESS and n >= model.max_attempts}
+        if expired_ids:
+            interrupted = "attempt interrupted: its worker stopped before finishing"
+            if model.expired_claim_status == OutboxStatus.UNKNOWN:
+                model.objects.filter(pk__in=expired_ids).update(
+                    status=OutboxStatus.UNKNOWN, locked_until=None, next_attempt_at=None,
+                    last_error=interrupted, updated_at=now,
+                )
+            else:
+                model.objects.filter(pk__in=used_up).update(
+                    status=OutboxStatus.DEAD, locked_until=None, next_attempt_at=None,
+                    last_error=interrupted, updated_at=now,
+                )
+        skip = used_up | set(expired_ids) if model.expired_claim_status == OutboxStatus.UNKNOWN else used_up
+        to_enqueue = [pk for pk, _, _ in rows if pk not in skip]
+        if to_enqueue:
+            model.objects.filter(pk__in=to_enqueue).update(
+                status=OutboxStatus.PENDING, locked_until=queue_lease, updated_at=now
+            )
+            for pk in to_enqueue:
+                enqueue(model.task, pk)
+    if rows:
+        logger.info("swept %s: %s enqueued, %s expired claims", model.__name__, len(to_enqueue), len(expired_ids))
+    return len(to_enqueue)
+
+
+def sweep(now: datetime | None = None) -> dict[str, int]:
+    """One pass over every registered outbox."""
+    return {m._meta.label: sweep_model(m, now=now) for m in registered()}
+
+
+def backlog() -> dict[str, dict]:
+    """Per outbox: rows open (pending or in progress) and the oldest due time, for /readyz."""
+    from django.db.models import Count, Min
+
+    report = {}
+    for model in registered():
+        agg = model.objects.filter(status__in=OPEN_STATES).aggregate(
+            open=Count("pk"), oldest_due=Min("next_attempt_at")
+        )
+        dead = model.objects.filter(status=OutboxStatus.DEAD).count()
+        report[model._meta.label] = {
+            "open": agg["open"],
+            "dead": dead,
+            "oldest_due": agg["oldest_due"].isoformat() if agg["oldest_due"] else None,
+        }
+    return report

@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import path
+
+from bookbag import health
+
+admin.site.site_header = "Bookbag administration"
+admin.site.site_title = "Bookbag"
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("admin/", admin.site.urls),
+]

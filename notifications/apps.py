@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class NotificationsConfig(AppConfig):
+    name = "notifications"
+    verbose_name = "Customer notifications"
+
+    def ready(self) -> None:
+        from bookbag.core import outbox
+        from notifications.models import Notification
+
+        outbox.register(Notification)
