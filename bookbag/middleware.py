@@ -8,16 +8,7 @@ from django.http import JsonResponse
 logger = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 10
-
-
-def database_unavailable_middleware(get_response):
-    def middleware(request):
-        try:
-            return get_response(request)
-        except (OperationalError, InterfaceError) as exc:
-            return database_unavailable(exc)
-
-    return middleware
+OUTAGE = (OperationalError, InterfaceError)
 
 
 def database_unavailable(exc: Exception) -> JsonResponse:
@@ -25,3 +16,23 @@ def database_unavailable(exc: Exception) -> JsonResponse:
     response = JsonResponse({"detail": "Service temporarily unavailable"}, status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
+
+
+class DatabaseUnavailableMiddleware:
+    """Outermost. Django turns a view's exception into a 500 response before it reaches an outer
+    middleware's call, so view exceptions are caught in process_exception; the call itself
+    catches the ones raised by the middleware below (sessions, auth)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            return self.get_response(request)
+        except OUTAGE as exc:
+            return database_unavailable(exc)
+
+    def process_exception(self, request, exc):
+        if isinstance(exc, OUTAGE):
+            return database_unavailable(exc)
+        return None

@@ -44,7 +44,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "bookbag.middleware.database_unavailable_middleware",
+    "bookbag.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -73,7 +73,7 @@ TEMPLATES = [
     },
 ]
 
-# --- Database -----------------------------------------------------------------------------------
+# --- Database -------------------------------------------------------------------------------------
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'bookbag.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # See shared/TRAPS.md: IMMEDIATE transactions so read-then-write never fails at once under WAL,
@@ -90,10 +90,10 @@ else:
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# --- Cache: shared by every process of one host (DRF throttles, django-q2 stats, presence) ---------
+# --- Cache: shared by every process of one host (DRF throttles, django-q2 stats, presence) --------
 CACHES = {"default": env.cache("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}")}
 
-# --- Email --------------------------------------------------------------------------------------
+# --- Email ----------------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Bookbag <support@bookbag.localhost>")
@@ -127,7 +127,7 @@ STORAGES = {
 }
 MEDIA_ROOT = VAR_DIR / "media"
 
-# --- Security (behind a TLS proxy in production) ----------------------------------------------------
+# --- Security (behind a TLS proxy in production) --------------------------------------------------
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 if env.str("SECURE_PROXY_SSL_HEADER", default=""):
@@ -143,7 +143,7 @@ X_FRAME_OPTIONS = "DENY"
 # derived from these; the first encrypts, all decrypt (rotation). Defaults to SECRET_KEY.
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[SECRET_KEY])
 
-# --- REST framework ------------------------------------------------------------------------------
+# --- REST framework -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     # Token first: DRF builds WWW-Authenticate from the first class, so anonymous gets 401.
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -181,19 +181,19 @@ if REDIS_URL:
 else:
     Q_CLUSTER["orm"] = "default"
 
-# --- Outboxes: leases and sweeping -----------------------------------------------------------------
+# --- Outboxes: leases and sweeping ----------------------------------------------------------------
 # A row handed to the queue is leased for this long so the sweeper does not enqueue it again while
 # it merely waits in a long queue; a task's own claim lease is set per outbox.
 OUTBOX_QUEUE_LEASE_SECONDS = env.int("OUTBOX_QUEUE_LEASE_SECONDS", default=300)
 OUTBOX_SWEEP_BATCH = env.int("OUTBOX_SWEEP_BATCH", default=500)
 
-# --- Shopify -------------------------------------------------------------------------------------
+# --- Shopify --------------------------------------------------------------------------------------
 SHOPIFY_API_SECRET = env.str("SHOPIFY_API_SECRET", default="")
 SHOPIFY_FLAG_TAGS = env.list("SHOPIFY_FLAG_TAGS", default=["fraud", "chargeback", "flagged"])
 SHOPIFY_WEBHOOK_MAX_BYTES = env.int("SHOPIFY_WEBHOOK_MAX_BYTES", default=1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(SHOPIFY_WEBHOOK_MAX_BYTES, 2_621_440)
 
-# --- Outbound webhooks -------------------------------------------------------------------------
+# --- Outbound webhooks ----------------------------------------------------------------------------
 WEBHOOK_ALLOWED_HOSTS = env.list("WEBHOOK_ALLOWED_HOSTS", default=[])
 WEBHOOK_ALLOW_HTTP = env.bool("WEBHOOK_ALLOW_HTTP", default=False)
 

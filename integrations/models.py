@@ -53,6 +53,7 @@ class Customer(TimestampedModel):
     phone = models.CharField(max_length=64, blank=True)
     locale = models.CharField(max_length=16, blank=True)
     shopify_updated_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True, help_text="Deleted in Shopify.")
     redacted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -148,6 +149,8 @@ class Fulfillment(TimestampedModel):
     shopify_created_at = models.DateTimeField(null=True, blank=True)
     shopify_updated_at = models.DateTimeField(null=True, blank=True)
     last_event_at = models.DateTimeField(null=True, blank=True)
+    # When order_fulfilled was sent: once per fulfillment, and only once its order is known.
+    announced_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]
@@ -181,6 +184,8 @@ class Refund(TimestampedModel):
     processed_at = models.DateTimeField(null=True, blank=True)
     shopify_created_at = models.DateTimeField(null=True, blank=True)
     line_items = models.JSONField(default=list, blank=True, encoder=DjangoJSONEncoder)
+    # When refund_created was sent: once, and only once its order is known.
+    announced_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]

@@ -20,7 +20,8 @@ class Endpoint(TimestampedModel):
     failing_since = models.DateTimeField(null=True, blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True)
     max_in_flight = models.PositiveSmallIntegerField(
-        default=2, help_text="Deliveries sent at once to this endpoint: a slow one can't hold all workers."
+        default=2,
+        help_text="Deliveries sent at once to this endpoint: a slow one can't hold all workers.",
     )
 
     class Meta:
@@ -61,11 +62,15 @@ class Delivery(OutboxModel):
         ordering = ["-id"]
         verbose_name_plural = "deliveries"
         constraints = [
-            models.UniqueConstraint(fields=["endpoint", "event"], name="delivery_unique_endpoint_event")
+            models.UniqueConstraint(
+                fields=["endpoint", "event"], name="delivery_unique_endpoint_event"
+            )
         ]
         indexes = [
             *outbox_indexes("delivery"),
-            models.Index(fields=["endpoint", "status", "-created_at"], name="delivery_endpoint_idx"),
+            models.Index(
+                fields=["endpoint", "status", "-created_at"], name="delivery_endpoint_idx"
+            ),
         ]
 
     def __str__(self) -> str:

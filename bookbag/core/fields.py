@@ -33,7 +33,9 @@ class EncryptedTextField(models.TextField):
         try:
             return fernet().decrypt(value.encode()).decode()
         except InvalidToken as exc:
-            raise ValueError(f"cannot decrypt {self.model.__name__}.{self.name}: wrong key") from exc
+            raise ValueError(
+                f"cannot decrypt {self.model.__name__}.{self.name}: wrong key"
+            ) from exc
 
     def get_prep_value(self, value):
         value = super().get_prep_value(value)

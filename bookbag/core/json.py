@@ -49,4 +49,6 @@ def loads_strict(body: bytes | str, max_depth: int = MAX_DEPTH) -> Any:
 
 def dumps_bytes(value: Any) -> bytes:
     """Serialize once, compactly, to the exact bytes that are stored, signed and sent."""
-    return json.dumps(value, cls=DjangoJSONEncoder, separators=(",", ":"), ensure_ascii=False).encode()
+    return json.dumps(
+        value, cls=DjangoJSONEncoder, separators=(",", ":"), ensure_ascii=False
+    ).encode()

@@ -1,4 +1,4 @@
-"""Abstract bases shared by every app: timestamps and the outbox (see shared/DESIGN.md, "The spine")."""
+"""Abstract bases shared by every app: timestamps and the outbox (shared/DESIGN.md, "The spine")."""
 
 from django.db import models
 from django.utils import timezone

@@ -53,14 +53,11 @@ def claim(model: type[OutboxModel], pk: int, now: datetime | None = None) -> Out
         status=OutboxStatus.IN_PROGRESS, locked_until__lt=now
     )
     with transaction.atomic():
-        won = (
-            model.objects.filter(claimable, pk=pk)
-            .update(
-                status=OutboxStatus.IN_PROGRESS,
-                locked_until=now + timedelta(seconds=model.lease_seconds),
-                attempts=F("attempts") + 1,
-                updated_at=now,
-            )
+        won = model.objects.filter(claimable, pk=pk).update(
+            status=OutboxStatus.IN_PROGRESS,
+            locked_until=now + timedelta(seconds=model.lease_seconds),
+            attempts=F("attempts") + 1,
+            updated_at=now,
         )
     if not won:
         return None
@@ -119,8 +116,10 @@ def fail(
     return status
 
 
-def retry_now(model: type[OutboxModel], pks, reset_attempts: bool = True) -> int:
-    """A person's "retry": put rows back to pending, due now, and enqueue them."""
+def retry_now(
+    model: type[OutboxModel], pks, reset_attempts: bool = True, enqueue_tasks: bool = True
+) -> int:
+    """A person's "retry": put rows back to pending, due now, and (unless told not to) enqueue."""
     now = timezone.now()
     with transaction.atomic():
         ids = list(
@@ -133,12 +132,14 @@ def retry_now(model: type[OutboxModel], pks, reset_attempts: bool = True) -> int
             update["attempts"] = 0
         lease = now + timedelta(seconds=settings.OUTBOX_QUEUE_LEASE_SECONDS)
         model.objects.filter(pk__in=ids).update(locked_until=lease, **update)
-        for pk in ids:
+        for pk in ids if enqueue_tasks else ():
             enqueue(model.task, pk)
     return len(ids)
 
 
-def sweep_model(model: type[OutboxModel], now: datetime | None = None, batch: int | None = None) -> int:
+def sweep_model(
+    model: type[OutboxModel], now: datetime | None = None, batch: int | None = None
+) -> int:
     """Enqueue the rows of `model` that are due and not leased; returns how many.
 
     A row whose attempt lease expired (its worker died) goes back to pending, or to unknown for an
@@ -160,20 +161,34 @@ def sweep_model(model: type[OutboxModel], now: datetime | None = None, batch: in
             .values_list("pk", "status", "attempts")[:batch]
         )
         expired_ids = [pk for pk, status, _ in rows if status == OutboxStatus.IN_PROGRESS]
-        used_up = {pk for pk, status, n in rows if status == OutboxStatus.IN_PROGRESS and n >= model.max_attempts}
+        used_up = {
+            pk
+            for pk, status, n in rows
+            if status == OutboxStatus.IN_PROGRESS and n >= model.max_attempts
+        }
         if expired_ids:
             interrupted = "attempt interrupted: its worker stopped before finishing"
             if model.expired_claim_status == OutboxStatus.UNKNOWN:
                 model.objects.filter(pk__in=expired_ids).update(
-                    status=OutboxStatus.UNKNOWN, locked_until=None, next_attempt_at=None,
-                    last_error=interrupted, updated_at=now,
+                    status=OutboxStatus.UNKNOWN,
+                    locked_until=None,
+                    next_attempt_at=None,
+                    last_error=interrupted,
+                    updated_at=now,
                 )
             else:
                 model.objects.filter(pk__in=used_up).update(
-                    status=OutboxStatus.DEAD, locked_until=None, next_attempt_at=None,
-                    last_error=interrupted, updated_at=now,
+                    status=OutboxStatus.DEAD,
+                    locked_until=None,
+                    next_attempt_at=None,
+                    last_error=interrupted,
+                    updated_at=now,
                 )
-        skip = used_up | set(expired_ids) if model.expired_claim_status == OutboxStatus.UNKNOWN else used_up
+        skip = (
+            used_up | set(expired_ids)
+            if model.expired_claim_status == OutboxStatus.UNKNOWN
+            else used_up
+        )
         to_enqueue = [pk for pk, _, _ in rows if pk not in skip]
         if to_enqueue:
             model.objects.filter(pk__in=to_enqueue).update(
@@ -182,7 +197,12 @@ def sweep_model(model: type[OutboxModel], now: datetime | None = None, batch: in
             for pk in to_enqueue:
                 enqueue(model.task, pk)
     if rows:
-        logger.info("swept %s: %s enqueued, %s expired claims", model.__name__, len(to_enqueue), len(expired_ids))
+        logger.info(
+            "swept %s: %s enqueued, %s expired claims",
+            model.__name__,
+            len(to_enqueue),
+            len(expired_ids),
+        )
     return len(to_enqueue)
 
 

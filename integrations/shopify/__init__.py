@@ -1,0 +1,1 @@
+"""The Shopify provider: verification, the receiver, topic handlers (shared/STYLE.md #4)."""
