@@ -7,6 +7,7 @@ class NotificationsConfig(AppConfig):
 
     def ready(self) -> None:
         from bookbag.core import outbox
+        from notifications import receivers  # noqa: F401  (connects the signal receivers)
         from notifications.models import Notification
 
         outbox.register(Notification)

@@ -14,6 +14,7 @@ from bookbag.core.admin_helpers import (
     pretty_json,
     recent_values_filter,
 )
+from tickets import services
 from tickets.models import CsatSurvey, Message, SavedReply, Tag, Ticket, TicketEvent, TicketStatus
 
 
@@ -96,16 +97,24 @@ class TicketAdmin(LogAdminMixin, admin.ModelAdmin):
     inlines = (MessageInline, TicketEventInline)
 
     def save_model(self, request, obj, form, change):
-        # The database requires a resolution time on resolved tickets. Once tickets/services.py
-        # has resolve/reopen, call those instead (they also write the timeline).
-        if obj.status == TicketStatus.RESOLVED and obj.resolved_at is None:
-            obj.resolved_at = timezone.now()
-            obj.resolved_by = request.user
-        elif obj.status != TicketStatus.RESOLVED and obj.resolved_at is not None:
-            obj.resolved_at = None
-            obj.resolved_by = None
-            obj.resolved_by_automation = ""
+        """Status, priority and assignee go through tickets.services, like every other change,
+        so the timeline and the signals (outbound webhooks, CSAT) follow an admin's edit too."""
+        if not change:
+            if obj.status == TicketStatus.RESOLVED:
+                obj.resolved_at, obj.resolved_by = timezone.now(), request.user
+            super().save_model(request, obj, form, change)
+            services.record_event(ticket=obj, kind="created", actor=request.user)
+            return
+        original = Ticket.objects.get(pk=obj.pk)
+        wanted = (obj.status, obj.priority, obj.assignee)
+        for field in ("status", "priority", "assignee", "resolved_at", "resolved_by"):
+            setattr(obj, field, getattr(original, field))
+        obj.resolved_by_automation = original.resolved_by_automation
         super().save_model(request, obj, form, change)
+        services.change_status(ticket=obj, status=wanted[0], actor=request.user)
+        services.change_priority(ticket=obj, priority=wanted[1], actor=request.user)
+        services.assign(ticket=obj, assignee=wanted[2], actor=request.user)
+        obj.refresh_from_db()
 
 
 @admin.register(Message)

@@ -19,17 +19,6 @@ ORDER_ID = 820982911946154508
 CUSTOMER_ID = 9007199254740993  # 2**53 + 1: a float would lose the last digit
 
 
-@pytest.fixture
-def deliver(client, shop, run_queued_tasks):
-    def deliver(topic, payload=None, **kwargs):
-        response = post_webhook(client, shop, topic, payload or fixture(topic), **kwargs)
-        assert response.status_code == 200, response.content
-        run_queued_tasks()
-        return InboundWebhook.objects.order_by("-id").first()
-
-    return deliver
-
-
 def test_orders_create_stores_the_order_and_its_customer_exactly(deliver, sent_signals):
     row = deliver("orders/create")
 

@@ -433,7 +433,7 @@ class Command(BaseCommand):
         self.stdout.write(f"  Webhook secret: {shop.webhook_secret}")
         self.stdout.write(f"  Admin login:    {admin.username} / {admin_password}")
         self.stdout.write(f"  Agent login:    {agent.username} / {agent_password}")
-        self.stdout.write(f"  Open {ADMIN_URL} (after `manage.py runserver`)")
+        self.stdout.write(f"  Open {ADMIN_URL} (`make run` starts the server)")
 
     def _count(self, what: str, created: bool | int) -> None:
         self.created[what] = self.created.get(what, 0) + int(created)

@@ -1,0 +1,1 @@
+"""Long-running benchmarks (not part of the test suite); see benchmarks/README.md."""
