@@ -58,6 +58,8 @@ RECEIVERS = {"bookbag": "/webhooks/shopify/", "minimal": "/bench/minimal/"}
 TABLES = ("integrations_inboundwebhook", "django_q_ormq")
 REQUEST_TIMEOUT = 10  # seconds, per request
 PHASE_DEADLINE = 300  # seconds, per run: the benchmark is bounded in time as well as count
+SLOW = 0.25  # seconds: answers slower than this are listed with when they were sent
+NOISE = 0.10  # share of the machine used by other processes above which a run is flagged
 
 
 # --- results ----------------------------------------------------------------------------------
@@ -72,6 +74,9 @@ class Result:
     duplicates: int = 0
     elapsed: float = 0.0
     planned: int = 0
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds per tier during the run
+    t0: float = 0.0
+    slow: list[tuple[float, float]] = field(default_factory=list)  # (sent at s, latency s)
 
     @property
     def requests(self) -> int:
@@ -132,6 +137,8 @@ class Client:
         latency = time.perf_counter() - started
         with self.lock:
             result.latencies.append(latency)
+            if latency > SLOW:
+                result.slow.append((started - result.t0, latency))
             result.statuses[status] = result.statuses.get(status, 0) + 1
             result.duplicates += duplicate
 
@@ -166,7 +173,7 @@ class Client:
         threads = [threading.Thread(target=worker, daemon=True) for _ in range(concurrency)]
         for thread in threads:
             thread.start()
-        state["t0"] = time.perf_counter()
+        state["t0"] = result.t0 = time.perf_counter()
         barrier.wait()
         for thread in threads:
             thread.join(PHASE_DEADLINE + 2 * REQUEST_TIMEOUT)
@@ -308,6 +315,95 @@ def stop_gunicorn(server: subprocess.Popen) -> None:
         server.wait(timeout=5)
 
 
+# --- where the CPU goes (Linux /proc; the client, gunicorn and PostgreSQL share the cores) -----
+
+CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def proc_stat(pid: int) -> tuple[int, float] | None:
+    """(parent pid, user+system CPU seconds) of one process, or None if it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def box_cpu() -> dict[str, float]:
+    """CPU seconds of the whole machine since boot: busy (steal included), steal and total."""
+    try:
+        values = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:9]]
+    except OSError:
+        return {"box": 0.0, "steal": 0.0, "box_total": 0.0}
+    values += [0] * (8 - len(values))
+    idle = values[3] + values[4]  # idle + iowait
+    total = sum(values)
+    return {
+        "box": (total - idle) / CLK_TCK,
+        "steal": values[7] / CLK_TCK,
+        "box_total": total / CLK_TCK,
+    }
+
+
+class CpuMeter:
+    """CPU seconds used during a run by the client (this process), gunicorn (master + workers),
+    the scratch database's backends, and the rest of the machine ("other").
+
+    A sampler thread reads the processes every half second, so a backend that is replaced
+    meanwhile (CONN_MAX_AGE) loses at most its last half second.
+    """
+
+    INTERVAL = 0.5
+
+    def __init__(self, args, server: subprocess.Popen):
+        self.args = args
+        self.server = server
+
+    def processes(self, conn: psycopg.Connection) -> dict[tuple[str, int], float]:
+        pids = {("gunicorn", self.server.pid)}
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                stat = proc_stat(int(entry.name))
+                if stat and stat[0] == self.server.pid:
+                    pids.add(("gunicorn", int(entry.name)))
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s", (self.args.database,)
+        ).fetchall()
+        pids.update(("postgres", pid) for (pid,) in rows)
+        found = {}
+        for key in pids:
+            stat = proc_stat(key[1])
+            if stat:
+                found[key] = stat[1]
+        return found
+
+    def start(self) -> None:
+        self.conn = admin_connection(self.args)
+        self.before = self.processes(self.conn)
+        self.latest = dict(self.before)
+        self.client, self.box = time.process_time(), box_cpu()
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self.sample, daemon=True)
+        self.thread.start()
+
+    def sample(self) -> None:
+        while not self.stopping.wait(self.INTERVAL):
+            self.latest.update(self.processes(self.conn))
+
+    def stop(self) -> dict[str, float]:
+        self.stopping.set()
+        self.thread.join()
+        self.latest.update(self.processes(self.conn))
+        self.conn.close()
+        box = box_cpu()
+        used = {"client": time.process_time() - self.client, "gunicorn": 0.0, "postgres": 0.0}
+        for key, value in self.latest.items():  # a process that started meanwhile counts from 0
+            used[key[0]] += value - self.before.get(key, 0.0)
+        used.update({k: box[k] - self.box[k] for k in box})
+        used["other"] = max(0.0, used["box"] - used["client"] - used["gunicorn"] - used["postgres"])
+        return used
+
+
 # --- report -----------------------------------------------------------------------------------
 
 
@@ -358,18 +454,36 @@ def print_table(results: list[Result]) -> None:
         print(line.format(*row))
 
 
+def print_cpu_table(results: list[Result]) -> None:
+    """CPU ms per acknowledged request, by tier; "other" is the rest of the machine."""
+    print("CPU ms per acknowledgement (client | gunicorn | postgres backends | other) and box busy")
+    for r in results:
+        if not r.cpu or not r.ok:
+            continue
+        per = {k: r.cpu[k] / r.ok * 1000 for k in ("client", "gunicorn", "postgres", "other")}
+        total = r.cpu["box_total"] or float("nan")
+        print(
+            f"  {r.receiver:8} {r.mode:12} client {per['client']:.2f} | gunicorn "
+            f"{per['gunicorn']:.2f} | postgres {per['postgres']:.2f} | other {per['other']:.2f}"
+            f"   box busy {r.cpu['box'] / total:.0%} (steal {r.cpu['steal'] / total:.0%})"
+        )
+
+
 # --- main -------------------------------------------------------------------------------------
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--requests", type=int, default=3000, help="max-throughput run size")
-    parser.add_argument("--concurrency", type=int, default=8, help="client threads")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
-    parser.add_argument("--rate", type=float, default=100.0, help="fixed-rate run, requests/s")
-    parser.add_argument("--duration", type=float, default=20.0, help="fixed-rate run, seconds")
-    parser.add_argument("--warmup", type=int, default=200, help="unmeasured requests per receiver")
-    parser.add_argument("--quick", action="store_true", help="smoke test: 300 requests, 5 s")
+    parser.add_argument("--requests", type=int, help="max-throughput run size (default 3000)")
+    parser.add_argument("--concurrency", type=int, default=8, help="client threads (default 8)")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers (default 4)")
+    parser.add_argument("--rate", type=float, default=100.0, help="fixed rate, req/s (default 100)")
+    parser.add_argument("--duration", type=float, help="fixed-rate run, seconds (default 20)")
+    parser.add_argument("--rounds", type=int, help="max-throughput rounds, alternated (default 3)")
+    parser.add_argument("--warmup", type=int, help="unmeasured requests per receiver (default 200)")
+    parser.add_argument(
+        "--quick", action="store_true", help="smoke test: 300 requests, 1 round, 5 s at rate"
+    )
     parser.add_argument(
         "--receivers", default="bookbag,minimal", help="comma-separated: bookbag,minimal"
     )
@@ -377,52 +491,106 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--json", type=Path, help="also write the results to this file")
     args = parser.parse_args(argv)
+    defaults = {"requests": 3000, "duration": 20.0, "rounds": 3, "warmup": 200}
     if args.quick:
-        args.requests, args.duration, args.warmup = 300, 5.0, 50
+        defaults = {"requests": 300, "duration": 5.0, "rounds": 1, "warmup": 50}
+    for name, value in defaults.items():  # explicit flags win over --quick
+        if getattr(args, name) is None:
+            setattr(args, name, value)
     args.receivers = [r.strip() for r in args.receivers.split(",") if r.strip()]
     unknown = set(args.receivers) - set(RECEIVERS)
     if unknown:
         parser.error(f"unknown receivers: {', '.join(sorted(unknown))}")
-    if min(args.requests, args.concurrency, args.workers) < 1 or args.rate <= 0:
-        parser.error("--requests, --concurrency, --workers and --rate must be positive")
+    if min(args.requests, args.concurrency, args.workers, args.rounds) < 1 or args.rate <= 0:
+        parser.error("--requests, --concurrency, --workers, --rounds, --rate must be positive")
+    if args.duration <= 0 or args.warmup < 0:
+        parser.error("--duration must be positive and --warmup not negative")
     return args
 
 
-def run_benchmark(args, base: str, body: bytes) -> list[Result]:
-    results: list[Result] = []
-    fixed = max(1, round(args.rate * args.duration))
-    for mode in ("max", "rate"):
-        for receiver in args.receivers:
-            client = Client(base + RECEIVERS[receiver], body, WEBHOOK_SECRET)
-            reset_tables(args)
-            warm = client.run(Result(receiver, "warmup", planned=args.warmup), args.concurrency)
-            if warm.non_200 or warm.duplicates:
-                raise RuntimeError(f"{receiver} warm-up answered {warm.statuses}")
-            reset_tables(args)
-            if mode == "max":
-                label = f"max C={args.concurrency}"
-                result = client.run(
-                    Result(receiver, label, planned=args.requests), args.concurrency
+def measure(args, client: Client, result: Result, meter: CpuMeter, due=None) -> Result:
+    """One measured run from empty tables; checks that every acknowledgement left its rows."""
+    reset_tables(args)
+    meter.start()
+    try:
+        client.run(result, args.concurrency, due)
+    finally:
+        result.cpu = meter.stop()
+    rows = count_rows(args)
+    if result.requests < result.planned:
+        print(f"  {result.receiver} {result.mode}: stopped at the deadline", file=sys.stderr)
+    print(
+        f"  {result.receiver:8} {result.mode:14} {result.requests} sent in {result.elapsed:.1f}s,"
+        f" answers {result.statuses}, duplicates {result.duplicates}, rows {rows}",
+        flush=True,
+    )
+    if rows[TABLES[0]] != result.ok or rows[TABLES[1]] != result.ok:
+        print(f"  WARNING: {result.ok} acknowledged but rows are {rows}", file=sys.stderr)
+    if busy_elsewhere(result) > NOISE:
+        print(
+            f"  WARNING: other processes used {busy_elsewhere(result):.0%} of the machine's CPU"
+            " during this run: its figures are not reliable",
+            flush=True,
+        )
+    if result.slow:
+        worst = sorted(result.slow, key=lambda s: -s[1])[:5]
+        print(
+            f"  {len(result.slow)} answers over {SLOW * 1000:.0f} ms; worst (at s, ms): "
+            + ", ".join(f"({at:.1f}, {lat * 1000:.0f})" for at, lat in worst),
+            flush=True,
+        )
+    return result
+
+
+def busy_elsewhere(result: Result) -> float:
+    """Share of the machine's CPU used by processes outside the benchmark during a run."""
+    total = result.cpu.get("box_total", 0.0)
+    return result.cpu.get("other", 0.0) / total if total else 0.0
+
+
+def combine(results: list[Result], mode: str) -> Result:
+    """All rounds of one receiver as one row: acknowledgements over the summed elapsed time."""
+    total = Result(results[0].receiver, mode)
+    for r in results:
+        total.latencies += r.latencies
+        for status, n in r.statuses.items():
+            total.statuses[status] = total.statuses.get(status, 0) + n
+        total.duplicates += r.duplicates
+        total.elapsed += r.elapsed
+        total.planned += r.planned
+        total.slow += r.slow
+        for tier, seconds in r.cpu.items():
+            total.cpu[tier] = total.cpu.get(tier, 0.0) + seconds
+    return total
+
+
+def run_benchmark(args, base: str, body: bytes, meter: CpuMeter) -> dict[str, list[Result]]:
+    """Max-throughput rounds, alternating which receiver goes first, then one fixed-rate run each.
+
+    Returns {"max": [...per round...], "rate": [...]}.
+    """
+    clients = {r: Client(base + RECEIVERS[r], body, WEBHOOK_SECRET) for r in args.receivers}
+    for receiver, client in clients.items():
+        warm = client.run(Result(receiver, "warmup", planned=args.warmup), args.concurrency)
+        if warm.non_200 or warm.duplicates:
+            raise RuntimeError(f"{receiver} warm-up answered {warm.statuses}")
+    runs: dict[str, list[Result]] = {"max": [], "rate": []}
+    for n in range(args.rounds):
+        order = args.receivers if n % 2 == 0 else args.receivers[::-1]
+        for receiver in order:
+            label = f"max C={args.concurrency} #{n + 1}"
+            runs["max"].append(
+                measure(
+                    args, clients[receiver], Result(receiver, label, planned=args.requests), meter
                 )
-            else:
-                label = f"rate {args.rate:g}/s"
-                result = client.run(
-                    Result(receiver, label, planned=fixed),
-                    args.concurrency,
-                    due=lambda i: i / args.rate,
-                )
-            rows = count_rows(args)
-            if result.requests < result.planned:
-                print(f"  {receiver} {label}: stopped at the deadline", file=sys.stderr)
-            print(
-                f"  {receiver:8} {label:12} {result.requests} sent in {result.elapsed:.1f}s, "
-                f"answers {result.statuses}, duplicates {result.duplicates}, rows {rows}",
-                flush=True,
             )
-            if rows[TABLES[0]] != result.ok or rows[TABLES[1]] != result.ok:
-                print(f"  WARNING: {result.ok} acknowledged but rows are {rows}", file=sys.stderr)
-            results.append(result)
-    return results
+    fixed = max(1, round(args.rate * args.duration))
+    for receiver in args.receivers:
+        result = Result(receiver, f"rate {args.rate:g}/s", planned=fixed)
+        runs["rate"].append(
+            measure(args, clients[receiver], result, meter, due=lambda i: i / args.rate)
+        )
+    return runs
 
 
 def main(argv=None) -> int:
@@ -451,7 +619,7 @@ def main(argv=None) -> int:
             f"sync workers; body {len(body)} bytes; client C={args.concurrency} threads",
             flush=True,
         )
-        results = run_benchmark(args, base, body)
+        runs = run_benchmark(args, base, body, CpuMeter(args, server))
     finally:
         if server is not None:
             stop_gunicorn(server)
@@ -461,21 +629,51 @@ def main(argv=None) -> int:
         drop_database(args)
         shutil.rmtree(var_dir, ignore_errors=True)
 
+    table: list[Result] = []
+    combined: dict[str, Result] = {}
+    for receiver in args.receivers:
+        rounds = [r for r in runs["max"] if r.receiver == receiver]
+        if len(rounds) > 1:
+            table += rounds
+        combined[receiver] = combine(rounds, f"max C={args.concurrency}")
+        table.append(combined[receiver])
+    table += runs["rate"]
     print()
-    print_table(results)
-    by_key = {(r.receiver, r.mode.split()[0]): r for r in results}
+    print_table(table)
+    print()
+    print_cpu_table(table)
     ratio = None
-    if ("bookbag", "max") in by_key and ("minimal", "max") in by_key:
-        minimal = by_key["minimal", "max"].ack_per_s
-        ratio = by_key["bookbag", "max"].ack_per_s / minimal if minimal else float("nan")
+    if {"bookbag", "minimal"} <= combined.keys():
+        minimal = combined["minimal"].ack_per_s
+        ratio = combined["bookbag"].ack_per_s / minimal if minimal else float("nan")
+        per_round = [
+            b.ack_per_s / m.ack_per_s
+            for b, m in zip(
+                (r for r in runs["max"] if r.receiver == "bookbag"),
+                (r for r in runs["max"] if r.receiver == "minimal"),
+                strict=True,
+            )
+            if m.ack_per_s
+        ]
         verdict = "meets" if ratio >= 0.8 else "MISSES"
-        print(f"\nBookbag / minimal throughput: {ratio:.2f} ({verdict} the 0.8 goal)")
-    if ("bookbag", "rate") in by_key:
-        p99 = by_key["bookbag", "rate"].percentile(99)
+        print(
+            f"\nBookbag / minimal throughput: {ratio:.2f} ({verdict} the 0.8 goal); per round: "
+            + ", ".join(f"{x:.2f}" for x in per_round)
+        )
+    for r in runs["rate"]:
+        p99 = r.percentile(99)
         verdict = "meets" if p99 < 50 else "MISSES"
-        print(f"Bookbag p99 at {args.rate:g} req/s: {p99:.1f} ms ({verdict} the < 50 ms target)")
-    failures = sum(r.non_200 + r.duplicates for r in results)
+        print(
+            f"{r.receiver} p99 at {args.rate:g} req/s: {p99:.1f} ms ({verdict} the < 50 ms target)"
+        )
+    failures = sum(r.non_200 + r.duplicates for r in runs["max"] + runs["rate"])
     print(f"non-200 (or duplicate) answers in all measured runs: {failures}")
+    noisy = [r for r in runs["max"] + runs["rate"] if busy_elsewhere(r) > NOISE]
+    if noisy:
+        print(
+            f"WARNING: {len(noisy)} run(s) shared the machine with other busy processes "
+            f"(over {NOISE:.0%} of its CPU): rerun on a quiet machine before quoting figures"
+        )
     if args.json:
         args.json.write_text(
             json.dumps(
@@ -494,8 +692,10 @@ def main(argv=None) -> int:
                             "p50_ms": r.percentile(50),
                             "p99_ms": r.percentile(99),
                             "max_ms": r.percentile(100),
+                            "cpu_s": r.cpu,
+                            "slow": r.slow,
                         }
-                        for r in results
+                        for r in table
                     ],
                 },
                 indent=2,

@@ -89,6 +89,7 @@ else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6 behaviour now: URLs typed without a scheme are https
 
 # --- Cache: shared by every process of one host (DRF throttles, django-q2 stats, presence) --------
 CACHES = {"default": env.cache("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}")}
@@ -196,6 +197,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = max(SHOPIFY_WEBHOOK_MAX_BYTES, 2_621_440)
 # --- Outbound webhooks ----------------------------------------------------------------------------
 WEBHOOK_ALLOWED_HOSTS = env.list("WEBHOOK_ALLOWED_HOSTS", default=[])
 WEBHOOK_ALLOW_HTTP = env.bool("WEBHOOK_ALLOW_HTTP", default=False)
+# Per attempt: connecting, and the whole exchange (a wall-clock deadline, not per socket read).
+WEBHOOK_CONNECT_TIMEOUT = env.float("WEBHOOK_CONNECT_TIMEOUT", default=5.0)
+WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=15.0)
+# Succeeded deliveries and their attempts are pruned after this many days (failed ones stay).
+WEBHOOK_RETENTION_DAYS = env.int("WEBHOOK_RETENTION_DAYS", default=30)
 
 # --- Logging --------------------------------------------------------------------------------------
 LOGGING = {

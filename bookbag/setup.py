@@ -6,6 +6,7 @@ from django_q.models import Schedule
 AGENTS = "agents"
 ADMINS = "admins"
 SWEEP_SCHEDULE = "bookbag.sweep"
+PRUNE_SCHEDULE = "webhooks.prune"
 
 
 def create_reference_rows(sender=None, using="default", **kwargs) -> None:
@@ -22,6 +23,15 @@ def create_reference_rows(sender=None, using="default", **kwargs) -> None:
             "func": "bookbag.core.outbox.sweep",
             "schedule_type": Schedule.MINUTES,
             "minutes": 1,
+            "repeats": -1,
+        },
+    )
+    # Old succeeded deliveries and their attempts go after WEBHOOK_RETENTION_DAYS.
+    Schedule.objects.using(using).update_or_create(
+        name=PRUNE_SCHEDULE,
+        defaults={
+            "func": "webhooks.tasks.prune",
+            "schedule_type": Schedule.HOURLY,
             "repeats": -1,
         },
     )

@@ -1,9 +1,14 @@
 """Outbound webhooks in the operations console: endpoints (secrets never shown), events with
 their frozen payload, and the delivery log with its attempts and a resend action."""
 
-from django.contrib import admin
-from django.db import models
+from datetime import timedelta
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Count, Q
+from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from bookbag.core.admin_helpers import (
@@ -19,25 +24,55 @@ from bookbag.core.admin_helpers import (
     recent_values_filter,
     retry_action,
 )
+from webhooks import services, signing
+from webhooks.event_types import CATALOGUE
 from webhooks.models import Attempt, Delivery, Endpoint, Event
+from webhooks.ssrf import UnsafeDestination, check_url
 
 ENDPOINT_SECRET_FIELDS = ("secret", "previous_secret")
 
 
+class EndpointForm(forms.ModelForm):
+    event_types = forms.MultipleChoiceField(
+        choices=[(name, name) for name in CATALOGUE],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="None ticked: every event.",
+    )
+
+    class Meta:
+        model = Endpoint
+        fields = ("url", "description", "event_types", "max_in_flight", "active")
+
+    def clean_url(self):
+        url = self.cleaned_data["url"]
+        try:
+            check_url(url)
+        except UnsafeDestination as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        return url
+
+
+class ResendSinceForm(forms.Form):
+    since = forms.DateTimeField(
+        help_text="Resend every failed delivery created since this time (YYYY-MM-DD HH:MM)."
+    )
+
+
 @admin.register(Endpoint)
 class EndpointAdmin(ConsoleAdminMixin, admin.ModelAdmin):
-    # The signing secrets are excluded from the form and only ever shown masked. (Generating a
-    # secret for a new endpoint is a separate change; until then it is created without one.)
-    exclude = ENDPOINT_SECRET_FIELDS
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    """The signing secret is shown in full once, when it is created or rotated, and masked
+    everywhere else."""
+
+    form = EndpointForm
     list_display = (
         "url",
         "description",
         "active",
-        "failing_since",
+        "success_rate",
         "last_success_at",
+        "failing_since",
         "disabled_reason",
-        "max_in_flight",
     )
     list_filter = ("active", "failing_since", "disabled_at")
     search_fields = ("url", "description")
@@ -45,6 +80,7 @@ class EndpointAdmin(ConsoleAdminMixin, admin.ModelAdmin):
         "secret_masked",
         "previous_secret_masked",
         "previous_secret_expires_at",
+        "disabled_reason",
         "failing_since",
         "last_success_at",
         "disabled_at",
@@ -64,10 +100,51 @@ class EndpointAdmin(ConsoleAdminMixin, admin.ModelAdmin):
             {"fields": ("last_success_at", "deliveries_link", "created_at", "updated_at")},
         ),
     )
+    actions = ["send_test", "rotate", "enable", "disable", "resend_failed_since"]
 
     def get_queryset(self, request):
         # Decrypted only for the masked hint on the change page, never for the changelist.
-        return super().get_queryset(request).defer(*ENDPOINT_SECRET_FIELDS)
+        week_ago = timezone.now() - timedelta(days=7)
+        recent = Q(deliveries__created_at__gte=week_ago)
+        return (
+            super()
+            .get_queryset(request)
+            .defer(*ENDPOINT_SECRET_FIELDS)
+            .annotate(
+                recent_done=Count("deliveries", filter=recent & Q(deliveries__status="done")),
+                recent_failed=Count(
+                    "deliveries", filter=recent & Q(deliveries__status="dead")
+                    | recent & Q(deliveries__status="pending", deliveries__attempts__gt=0),
+                ),
+            )
+        )  # fmt: skip
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            was_active = Endpoint.objects.filter(pk=obj.pk).values_list("active", flat=True).first()
+            super().save_model(request, obj, form, change)
+            if obj.active and not was_active:
+                sent = services.enable_endpoint(obj, send_held=True)
+                self.message_user(request, f"Enabled; {sent} held deliveries queued to be sent.")
+            elif was_active and not obj.active:
+                obj.active = True
+                services.disable_endpoint(obj, reason=f"Disabled by {request.user.get_username()}.")
+            return
+        secret = signing.new_secret()
+        obj.secret = secret
+        super().save_model(request, obj, form, change)
+        self.message_user(
+            request,
+            f"Signing secret for {obj.url}: {secret} — copy it now, it will not be shown again.",
+            messages.WARNING,
+        )
+
+    @admin.display(description="Success (7 days)")
+    def success_rate(self, obj):
+        total = obj.recent_done + obj.recent_failed
+        if not total:
+            return "-"
+        return f"{100 * obj.recent_done / total:.0f}% of {total}"
 
     @admin.display(description="Secret")
     def secret_masked(self, obj):
@@ -83,6 +160,58 @@ class EndpointAdmin(ConsoleAdminMixin, admin.ModelAdmin):
             return "-"
         url = reverse("admin:webhooks_delivery_changelist")
         return format_html('<a href="{}?endpoint__id__exact={}">Deliveries</a>', url, obj.pk)
+
+    @admin.action(description="Send a test event")
+    def send_test(self, request, queryset):
+        for endpoint in queryset:
+            services.send_test_event(endpoint)
+        self.message_user(request, f"Test event queued for {queryset.count()} endpoint(s).")
+
+    @admin.action(description="Rotate the signing secret (the old one signs for 24 more hours)")
+    def rotate(self, request, queryset):
+        for endpoint in queryset:
+            secret = services.rotate_secret(endpoint)
+            self.message_user(
+                request,
+                f"New secret for {endpoint.url}: {secret} — copy it now, it will not be shown "
+                "again. The previous secret keeps signing too for 24 hours.",
+                messages.WARNING,
+            )
+
+    @admin.action(description="Enable, and send what was held while disabled")
+    def enable(self, request, queryset):
+        sent = sum(services.enable_endpoint(e, send_held=True) for e in queryset)
+        self.message_user(request, f"Enabled; {sent} held deliveries queued to be sent.")
+
+    @admin.action(description="Disable (deliveries are kept and held)")
+    def disable(self, request, queryset):
+        for endpoint in queryset:
+            services.disable_endpoint(
+                endpoint, reason=f"Disabled by {request.user.get_username()}."
+            )
+        self.message_user(request, "Disabled; new deliveries are held until enabled.")
+
+    @admin.action(description="Resend everything failed since a time…")
+    def resend_failed_since(self, request, queryset):
+        form = ResendSinceForm(request.POST if "since" in request.POST else None)
+        if form.is_valid():
+            since = form.cleaned_data["since"]
+            queued = sum(services.resend_failed_since(e, since) for e in queryset)
+            self.message_user(request, f"{queued} failed deliveries queued to be sent again.")
+            return None
+        return TemplateResponse(
+            request,
+            "admin/webhooks/resend_failed_since.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Resend failed deliveries",
+                "endpoints": queryset,
+                "form": form,
+                "action": "resend_failed_since",
+                "opts": self.model._meta,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
 
 
 @admin.register(Event)

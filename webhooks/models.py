@@ -5,6 +5,7 @@ from django.db import models
 
 from bookbag.core.fields import EncryptedTextField
 from bookbag.core.models import OutboxModel, TimestampedModel, outbox_indexes
+from integrations.models import Customer, Shop
 
 
 class Endpoint(TimestampedModel):
@@ -39,6 +40,13 @@ class Event(TimestampedModel):
     type = models.CharField(max_length=64, db_index=True)
     # Exact bytes: jsonb would reorder keys and the body must be what was signed.
     payload = models.BinaryField()
+    # Whose data the payload carries: compliance requests find (and redact) events by these.
+    shop = models.ForeignKey(
+        Shop, null=True, blank=True, on_delete=models.CASCADE, related_name="webhook_events"
+    )
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="webhook_events"
+    )
 
     class Meta:
         ordering = ["-id"]

@@ -1,0 +1,303 @@
+"""Outbound webhooks: publish events, deliver them, and manage endpoints.
+
+Publishing writes one Event (payload bytes frozen once) and one Delivery per subscribed endpoint
+in the caller's transaction, so a rollback sends nothing and a commit always sends.
+"""
+
+import logging
+import secrets
+import time
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from bookbag.core import outbox
+from bookbag.core.json import dumps_bytes
+from bookbag.core.models import OutboxStatus
+from bookbag.core.queue import enqueue
+from webhooks import signing, transport
+from webhooks.event_types import CATALOGUE
+from webhooks.models import Attempt, Delivery, Endpoint, Event
+
+logger = logging.getLogger(__name__)
+
+USER_AGENT = "Bookbag-Webhooks/1.0"
+ROTATION_OVERLAP = timedelta(hours=24)
+DISABLE_AFTER = timedelta(days=5)
+IN_FLIGHT_BACKOFF = timedelta(seconds=2)
+
+
+def new_message_id() -> str:
+    return "msg_" + secrets.token_urlsafe(18).replace("-", "").replace("_", "")[:24]
+
+
+def publish_event(event_type: str, data: dict, *, shop=None, customer=None) -> Event | None:
+    """Freeze the payload and queue a delivery to each endpoint subscribed to `event_type`.
+
+    Endpoints that are disabled get their delivery too, held (no next attempt) until re-enabled.
+    Returns None when no endpoint wants the event (nothing is stored).
+    """
+    if event_type not in CATALOGUE:
+        raise ValueError(f"unknown event type {event_type!r}")
+    endpoints = [
+        e
+        for e in Endpoint.objects.defer("secret", "previous_secret")
+        if e.subscribes_to(event_type)
+    ]
+    if not endpoints:
+        return None
+    now = timezone.now()
+    payload = {"type": event_type, "timestamp": now.isoformat(), "data": data}
+    with transaction.atomic():
+        event = Event.objects.create(
+            message_id=new_message_id(),
+            type=event_type,
+            payload=dumps_bytes(payload),
+            shop=shop,
+            customer=customer,
+        )
+        lease = now + timedelta(seconds=settings.OUTBOX_QUEUE_LEASE_SECONDS)
+        deliveries = Delivery.objects.bulk_create(
+            [
+                Delivery(
+                    endpoint=endpoint,
+                    event=event,
+                    next_attempt_at=now if endpoint.active else None,
+                    locked_until=lease if endpoint.active else None,
+                )
+                for endpoint in endpoints
+            ]
+        )
+        for delivery in deliveries:
+            if delivery.next_attempt_at is not None:
+                enqueue(Delivery.task, delivery.pk)
+    return event
+
+
+def signing_secrets(endpoint: Endpoint, now: datetime) -> list[str]:
+    expires = endpoint.previous_secret_expires_at
+    if endpoint.previous_secret and expires and expires > now:
+        return [endpoint.secret, endpoint.previous_secret]
+    return [endpoint.secret]
+
+
+def request_headers(endpoint: Endpoint, event: Event, body: bytes) -> dict[str, str]:
+    """Signed afresh for every attempt: receivers reject timestamps older than five minutes."""
+    timestamp = int(time.time())
+    return {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "webhook-id": event.message_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": signing.signature_header(
+            signing_secrets(endpoint, timezone.now()), event.message_id, timestamp, body
+        ),
+    }
+
+
+def _release(delivery: Delivery, next_attempt_at: datetime | None) -> None:
+    """Give back a claim without counting it as an attempt (held, or too many in flight)."""
+    Delivery.objects.filter(pk=delivery.pk, status=OutboxStatus.IN_PROGRESS).update(
+        status=OutboxStatus.PENDING,
+        attempts=max(delivery.attempts - 1, 0),
+        next_attempt_at=next_attempt_at,
+        locked_until=None,
+    )
+
+
+def too_many_in_flight(delivery: Delivery, now: datetime) -> bool:
+    others = (
+        Delivery.objects.filter(
+            endpoint_id=delivery.endpoint_id, status=OutboxStatus.IN_PROGRESS, locked_until__gt=now
+        )
+        .exclude(pk=delivery.pk)
+        .count()
+    )
+    return others >= delivery.endpoint.max_in_flight
+
+
+def deliver(delivery_pk: int) -> str | None:
+    """One attempt at one delivery. Only a 2xx is success; 410 disables the endpoint."""
+    delivery = outbox.claim(Delivery, delivery_pk)
+    if delivery is None:
+        return None
+    delivery = Delivery.objects.select_related("endpoint", "event").get(pk=delivery.pk)
+    endpoint, event = delivery.endpoint, delivery.event
+    now = timezone.now()
+    if not endpoint.active:
+        _release(delivery, None)  # held until the endpoint is enabled again
+        return "held"
+    if too_many_in_flight(delivery, now):
+        # One slow endpoint must not hold every worker: try again in a moment.
+        _release(delivery, now + IN_FLIGHT_BACKOFF)
+        return "deferred"
+    body = bytes(event.payload)
+    headers = request_headers(endpoint, event, body)
+    result = transport.post(
+        endpoint.url,
+        body,
+        headers,
+        connect_timeout=settings.WEBHOOK_CONNECT_TIMEOUT,
+        total_timeout=settings.WEBHOOK_TIMEOUT,
+    )
+    Attempt.objects.create(
+        delivery=delivery,
+        request_headers={k: v for k, v in headers.items() if k != "webhook-signature"}
+        | {"webhook-signature": "v1,…"},
+        response_status=result.status,
+        response_body=result.body,
+        error=result.error,
+        duration_ms=result.duration_ms,
+    )
+    attempted = {"last_status_code": result.status, "last_attempt_at": timezone.now()}
+    if result.status is not None and 200 <= result.status < 300:
+        outbox.complete(delivery, succeeded_at=timezone.now(), **attempted)
+        Endpoint.objects.filter(pk=endpoint.pk).update(
+            last_success_at=timezone.now(), failing_since=None
+        )
+        return OutboxStatus.DONE
+    reason = result.error or f"HTTP {result.status}"
+    if result.status == 410:
+        outbox.fail(delivery, f"{reason}: the endpoint is gone", permanent=True, **attempted)
+        disable_endpoint(endpoint, reason="The endpoint answered 410 Gone.")
+        return OutboxStatus.DEAD
+    retry_after = timedelta(seconds=result.retry_after) if result.retry_after else None
+    if result.status not in (429, 503):
+        retry_after = None
+    status = outbox.fail(delivery, reason, retry_after=retry_after, **attempted)
+    note_failure(endpoint)
+    return status
+
+
+def note_failure(endpoint: Endpoint) -> None:
+    """Start the failing clock; after five days without a success, disable and tell admins."""
+    now = timezone.now()
+    Endpoint.objects.filter(pk=endpoint.pk, failing_since__isnull=True).update(failing_since=now)
+    endpoint.refresh_from_db(fields=["failing_since", "last_success_at", "active"])
+    if endpoint.active and endpoint.failing_since and now - endpoint.failing_since >= DISABLE_AFTER:
+        disable_endpoint(endpoint, reason="No successful delivery for 5 days.", notify=True)
+
+
+def disable_endpoint(endpoint: Endpoint, *, reason: str, notify: bool = False) -> None:
+    updated = Endpoint.objects.filter(pk=endpoint.pk, active=True).update(
+        active=False, disabled_reason=reason[:255], disabled_at=timezone.now()
+    )
+    if updated:
+        logger.warning("endpoint %s disabled: %s", endpoint.url, reason)
+        # Its pending deliveries are held, not sent, until someone enables it again.
+        Delivery.objects.filter(endpoint=endpoint, status=OutboxStatus.PENDING).update(
+            next_attempt_at=None, locked_until=None
+        )
+        if notify:
+            email_admins(
+                f"Webhook endpoint disabled: {endpoint.url}",
+                f"Bookbag disabled the webhook endpoint {endpoint.url}.\n\nReason: {reason}\n\n"
+                "Deliveries for it are kept and held. Enable it again in Django admin "
+                "(Outbound webhooks → Endpoints) to send them.",
+            )
+
+
+def email_admins(subject: str, body: str) -> None:
+    emails = list(
+        get_user_model()
+        .objects.filter(is_active=True, groups__name="admins")
+        .exclude(email="")
+        .values_list("email", flat=True)
+        .distinct()
+    )
+    if emails:
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, emails, fail_silently=True)
+
+
+@transaction.atomic
+def enable_endpoint(endpoint: Endpoint, *, send_held: bool = True) -> int:
+    """Enable an endpoint; with send_held, what was held while it was disabled goes out now."""
+    Endpoint.objects.filter(pk=endpoint.pk).update(
+        active=True, disabled_reason="", disabled_at=None, failing_since=None
+    )
+    held = Delivery.objects.filter(
+        endpoint=endpoint, status=OutboxStatus.PENDING, next_attempt_at__isnull=True
+    )
+    ids = list(held.values_list("pk", flat=True))
+    if send_held and ids:
+        return outbox.retry_now(Delivery, ids, reset_attempts=False)
+    return 0
+
+
+@transaction.atomic
+def create_endpoint(*, url: str, description: str = "", event_types=()) -> tuple[Endpoint, str]:
+    """Returns the endpoint and its secret, to be shown once."""
+    secret = signing.new_secret()
+    endpoint = Endpoint.objects.create(
+        url=url, description=description, event_types=list(event_types), secret=secret
+    )
+    return endpoint, secret
+
+
+@transaction.atomic
+def rotate_secret(endpoint: Endpoint) -> str:
+    """A new secret; the previous one keeps signing too for 24 hours."""
+    endpoint = Endpoint.objects.select_for_update().get(pk=endpoint.pk)
+    new = signing.new_secret()
+    endpoint.previous_secret = endpoint.secret
+    endpoint.previous_secret_expires_at = timezone.now() + ROTATION_OVERLAP
+    endpoint.secret = new
+    endpoint.save(
+        update_fields=["secret", "previous_secret", "previous_secret_expires_at", "updated_at"]
+    )
+    return new
+
+
+@transaction.atomic
+def send_test_event(endpoint: Endpoint) -> Event:
+    now = timezone.now()
+    payload = {
+        "type": "webhook.test",
+        "timestamp": now.isoformat(),
+        "data": {"message": "Test event from Bookbag", "endpoint": endpoint.url},
+    }
+    event = Event.objects.create(
+        message_id=new_message_id(), type="webhook.test", payload=dumps_bytes(payload)
+    )
+    delivery = Delivery.objects.create(endpoint=endpoint, event=event, next_attempt_at=now)
+    enqueue(Delivery.task, delivery.pk)
+    return event
+
+
+def resend(delivery_ids) -> int:
+    """Resend now, with the same webhook-id (receivers dedupe on it)."""
+    return outbox.retry_now(Delivery, delivery_ids, reset_attempts=True)
+
+
+def resend_failed_since(endpoint: Endpoint, since: datetime) -> int:
+    failed = Delivery.objects.filter(
+        endpoint=endpoint, created_at__gte=since, status=OutboxStatus.DEAD
+    ) | Delivery.objects.filter(
+        endpoint=endpoint, created_at__gte=since, status=OutboxStatus.PENDING, attempts__gt=0
+    )
+    return resend(list(failed.values_list("pk", flat=True)))
+
+
+def prune_deliveries(retention_days: int | None = None, batch: int = 1000) -> int:
+    """Delete succeeded deliveries (and their attempts) older than the retention period, in
+    small batches; events left without deliveries go too. Failed and dead ones are kept."""
+    days = retention_days or settings.WEBHOOK_RETENTION_DAYS
+    cutoff = timezone.now() - timedelta(days=days)
+    deleted = 0
+    while True:
+        ids = list(
+            Delivery.objects.filter(status=OutboxStatus.DONE, created_at__lt=cutoff).values_list(
+                "pk", flat=True
+            )[:batch]
+        )
+        if not ids:
+            break
+        with transaction.atomic():
+            Attempt.objects.filter(delivery_id__in=ids).delete()
+            deleted += Delivery.objects.filter(pk__in=ids).delete()[1].get("webhooks.Delivery", 0)
+    Event.objects.filter(created_at__lt=cutoff, deliveries__isnull=True).delete()
+    return deleted
