@@ -97,6 +97,8 @@ CACHES = {"default": env.cache("CACHE_URL", default=f"filecache://{VAR_DIR / 'ca
 # --- Email ----------------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+# Where customers reach this deployment (CSAT links in emails).
+BOOKBAG_BASE_URL = env.str("BOOKBAG_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Bookbag <support@bookbag.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

@@ -1,8 +1,13 @@
 """Customer emails fired by commerce events: one per fulfillment and status, whatever number of
 times Shopify delivers the webhook (the idempotency key decides)."""
 
+from django.conf import settings
+from django.utils import timezone
+
 from integrations.models import Fulfillment, Order, Refund
-from notifications.services import notify_customer
+from notifications.services import new_message_id, notify_customer
+from tickets import services as tickets
+from tickets.models import AuthorKind, CsatSurvey, Message, Ticket
 
 SHIPMENT_UPDATES = {
     "out_for_delivery": ("Out for delivery", "it is out for delivery today."),
@@ -101,3 +106,54 @@ def send_refund_issued(order: Order, refund: Refund) -> None:
             "amount": f"{refund.amount.normalize():f}", "currency": refund.currency,
             "note": refund.note}},
     )  # fmt: skip
+
+
+def send_agent_reply(ticket: Ticket, message: Message) -> None:
+    """A public agent reply goes to the customer by email, in the ticket's thread."""
+    if message.internal or message.author_kind != AuthorKind.AGENT:
+        return
+    message_id = new_message_id()
+    sent = notify_customer(
+        shop=ticket.shop, key="agent_reply", customer=ticket.customer, ticket=ticket,
+        order=None, idempotency_key=f"agent_reply:message:{message.pk}",
+        message_id=message_id, in_reply_to=tickets.last_email_message_id(ticket),
+        context={**ticket_context(ticket), "message": {"body": message.body},
+                 "agent": {"name": _agent_name(message)}},
+    )  # fmt: skip
+    if sent:
+        tickets.record_email_message_id(message=message, message_id=message_id)
+
+
+def send_csat_request(ticket: Ticket) -> None:
+    """Once per ticket, when it is first resolved, and only if the customer wrote to us."""
+    if not ticket.messages.filter(author_kind=AuthorKind.CUSTOMER).exists():
+        return  # a ticket an automation opened: nothing for the customer to rate
+    survey = tickets.ensure_csat_survey(ticket)
+    sent = notify_customer(
+        shop=ticket.shop, key="csat_request", customer=ticket.customer, ticket=ticket,
+        idempotency_key=f"csat_request:ticket:{ticket.pk}",
+        context={**ticket_context(ticket),
+                 "csat_url": f"{settings.BOOKBAG_BASE_URL}/csat/{survey.token}/"},
+    )  # fmt: skip
+    if sent:
+        CsatSurvey.objects.filter(pk=survey.pk, sent_at__isnull=True).update(sent_at=timezone.now())
+
+
+def ticket_context(ticket: Ticket) -> dict:
+    shop = ticket.shop
+    return {
+        "shop": {"name": shop.sender_name or shop.name or shop.domain},
+        "customer": {
+            "first_name": ticket.customer.first_name,
+            "last_name": ticket.customer.last_name,
+        },
+        "ticket": {"id": ticket.pk, "subject": ticket.subject},
+        "order": {"name": ticket.order.name} if ticket.order else None,
+    }
+
+
+def _agent_name(message: Message) -> str:
+    author = message.author
+    if author is None:
+        return ""
+    return author.get_short_name() or author.get_username()

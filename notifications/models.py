@@ -58,6 +58,8 @@ class Notification(OutboxModel):
     html = models.TextField(blank=True)
     idempotency_key = models.CharField(max_length=255, unique=True)
     message_id = models.CharField(max_length=255, blank=True, help_text="The email's Message-ID")
+    # Threading: the Message-ID this email answers, so mail clients keep one conversation.
+    in_reply_to = models.CharField(max_length=255, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -4,6 +4,7 @@ from django.dispatch import receiver
 
 from integrations import signals as commerce
 from notifications import automations, compliance
+from tickets import signals as ticket_signals
 
 
 @receiver(commerce.order_fulfilled, dispatch_uid="notifications.order_fulfilled")
@@ -24,6 +25,16 @@ def on_order_cancelled(sender, order, reason, **kwargs):
 @receiver(commerce.refund_created, dispatch_uid="notifications.refund_created")
 def on_refund_created(sender, order, refund, **kwargs):
     automations.send_refund_issued(order, refund)
+
+
+@receiver(ticket_signals.message_created, dispatch_uid="notifications.message_created")
+def on_message_created(sender, ticket, message, **kwargs):
+    automations.send_agent_reply(ticket, message)
+
+
+@receiver(ticket_signals.ticket_resolved, dispatch_uid="notifications.ticket_resolved")
+def on_ticket_resolved(sender, ticket, **kwargs):
+    automations.send_csat_request(ticket)
 
 
 @receiver(commerce.customer_data_requested, dispatch_uid="notifications.customer_data_requested")

@@ -49,6 +49,8 @@ def notify_customer(
     ticket: Ticket | None = None,
     to_email: str = "",
     locale: str = "",
+    message_id: str = "",
+    in_reply_to: str = "",
 ) -> Notification | None:
     """Render and store one email, and enqueue its sending with the caller's transaction.
 
@@ -82,6 +84,8 @@ def notify_customer(
                 text=rendered.text,
                 html=rendered.html,
                 idempotency_key=idempotency_key[:255],
+                message_id=message_id,
+                in_reply_to=in_reply_to,
                 next_attempt_at=now,
                 locked_until=now + timedelta(seconds=settings.OUTBOX_QUEUE_LEASE_SECONDS),
             )
@@ -91,16 +95,23 @@ def notify_customer(
     return notification
 
 
+def new_message_id() -> str:
+    return make_msgid(domain="bookbag.localhost")
+
+
 def deliver_email(notification: Notification) -> str:
     """Hand one stored, already rendered email to the email backend; return its Message-ID."""
-    message_id = notification.message_id or make_msgid(domain="bookbag.localhost")
+    message_id = notification.message_id or new_message_id()
+    headers = {"Message-ID": message_id}
+    if notification.in_reply_to:
+        headers["In-Reply-To"] = headers["References"] = notification.in_reply_to
     email = EmailMultiAlternatives(
         subject=notification.subject,
         body=notification.text,
         from_email=notification.from_email or settings.DEFAULT_FROM_EMAIL,
         to=[notification.to_email],
         reply_to=[notification.reply_to] if notification.reply_to else None,
-        headers={"Message-ID": message_id},
+        headers=headers,
     )
     if notification.html:
         email.attach_alternative(notification.html, "text/html")

@@ -3,6 +3,7 @@ automations all call them, so the timeline, the signals and everything subscribe
 behave the same whoever made the change."""
 
 from collections.abc import Iterable
+from datetime import timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
@@ -171,6 +172,20 @@ def post_system_message(*, ticket: Ticket, body: str, automation: str) -> Messag
     )  # fmt: skip
 
 
+CSAT_ANSWER_WINDOW = timedelta(days=7)
+
+
+def ensure_csat_survey(ticket: Ticket) -> CsatSurvey:
+    """The ticket's satisfaction survey (one per ticket), created when it is first resolved.
+
+    The link works for CSAT_ANSWER_WINDOW: a second answer within it updates the first.
+    """
+    survey, _ = CsatSurvey.objects.get_or_create(
+        ticket=ticket, defaults={"expires_at": timezone.now() + CSAT_ANSWER_WINDOW}
+    )
+    return survey
+
+
 def _set_status(
     ticket: Ticket, status: str, *, actor: User | None, automation: str, reason: str = ""
 ) -> bool:
@@ -198,6 +213,7 @@ def _set_status(
     common = {"sender": Ticket, "ticket": ticket, "actor": actor, "automation": automation}
     signals.ticket_status_changed.send(previous=previous, status=status, **common)
     if status == TicketStatus.RESOLVED:
+        ensure_csat_survey(ticket)
         signals.ticket_resolved.send(**common)
     elif previous == TicketStatus.RESOLVED:
         signals.ticket_reopened.send(**common)
@@ -327,3 +343,21 @@ def record_csat(*, survey: CsatSurvey, score: int, comment: str = "") -> CsatSur
     record_event(ticket=survey.ticket, kind="csat_submitted", data={"score": survey.score})
     signals.csat_submitted.send(sender=Ticket, ticket=survey.ticket, survey=survey)
     return survey
+
+
+def record_email_message_id(*, message: Message, message_id: str) -> None:
+    """The Message-ID the message was emailed under: replies that quote it thread onto the ticket."""
+    Message.objects.filter(pk=message.pk).update(email_message_id=message_id[:255])
+    message.email_message_id = message_id
+
+
+def last_email_message_id(ticket: Ticket) -> str:
+    """The newest Message-ID in the ticket's email conversation, to answer it in-thread."""
+    return (
+        Message.objects.filter(ticket=ticket, internal=False)
+        .exclude(email_message_id="")
+        .order_by("-created_at", "-id")
+        .values_list("email_message_id", flat=True)
+        .first()
+        or ""
+    )
