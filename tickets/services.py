@@ -346,7 +346,7 @@ def record_csat(*, survey: CsatSurvey, score: int, comment: str = "") -> CsatSur
 
 
 def record_email_message_id(*, message: Message, message_id: str) -> None:
-    """The Message-ID the message was emailed under: replies that quote it thread onto the ticket."""
+    """The Message-ID the message was emailed under: replies quoting it thread onto the ticket."""
     Message.objects.filter(pk=message.pk).update(email_message_id=message_id[:255])
     message.email_message_id = message_id
 

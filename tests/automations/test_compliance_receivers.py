@@ -28,7 +28,7 @@ def test_the_export_carries_tickets_messages_and_notifications(deliver, history)
     assert "Hi, any news on #1001?" in bodies and "Dear Ada, it ships today" in bodies
     subjects = {n["subject"] for n in data["notifications"]}
     assert subjects == {
-        "Re: Where is my order? [#%d]" % history.pk,
+        f"Re: Where is my order? [#{history.pk}]",
         "Your order #1001 is on its way",
     }
 
