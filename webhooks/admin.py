@@ -33,6 +33,7 @@ ENDPOINT_SECRET_FIELDS = ("secret", "previous_secret")
 
 
 class EndpointForm(forms.ModelForm):
+    url = forms.URLField(max_length=2048, assume_scheme="https", label="URL")
     event_types = forms.MultipleChoiceField(
         choices=[(name, name) for name in CATALOGUE],
         required=False,
