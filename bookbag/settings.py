@@ -44,6 +44,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "bookbag.request_id.RequestIdMiddleware",
     "bookbag.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -189,6 +190,10 @@ else:
 OUTBOX_QUEUE_LEASE_SECONDS = env.int("OUTBOX_QUEUE_LEASE_SECONDS", default=300)
 OUTBOX_SWEEP_BATCH = env.int("OUTBOX_SWEEP_BATCH", default=500)
 
+# Retention of finished rows (days); failed, dead and unknown rows are kept until handled.
+INBOUND_RETENTION_DAYS = env.int("INBOUND_RETENTION_DAYS", default=30)
+NOTIFICATION_RETENTION_DAYS = env.int("NOTIFICATION_RETENTION_DAYS", default=180)
+
 # --- Shopify --------------------------------------------------------------------------------------
 SHOPIFY_API_SECRET = env.str("SHOPIFY_API_SECRET", default="")
 SHOPIFY_FLAG_TAGS = env.list("SHOPIFY_FLAG_TAGS", default=["fraud", "chargeback", "flagged"])
@@ -205,11 +210,30 @@ WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=15.0)
 WEBHOOK_RETENTION_DAYS = env.int("WEBHOOK_RETENTION_DAYS", default=30)
 
 # --- Logging --------------------------------------------------------------------------------------
+# JSON lines in production (one object per line, with request_id / webhook_id / message_id);
+# readable lines under DEBUG. LOG_FORMAT=json|plain overrides.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "bookbag.core.logcontext.ContextFilter"}},
+    "formatters": {
+        "json": {"()": "bookbag.core.logcontext.JsonFormatter"},
+        "plain": {
+            "()": "bookbag.core.logcontext.PlainFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django-q": {"level": env.str("Q_LOG_LEVEL", default="WARNING")}},
+    "loggers": {
+        "django-q": {"level": env.str("Q_LOG_LEVEL", default="WARNING")},
+        "django.server": {"level": "WARNING" if not DEBUG else "INFO"},
+    },
 }

@@ -6,7 +6,7 @@ from django_q.models import Schedule
 AGENTS = "agents"
 ADMINS = "admins"
 SWEEP_SCHEDULE = "bookbag.sweep"
-PRUNE_SCHEDULE = "webhooks.prune"
+PRUNE_SCHEDULE = "bookbag.prune"
 
 
 def create_reference_rows(sender=None, using="default", **kwargs) -> None:
@@ -26,11 +26,12 @@ def create_reference_rows(sender=None, using="default", **kwargs) -> None:
             "repeats": -1,
         },
     )
-    # Old succeeded deliveries and their attempts go after WEBHOOK_RETENTION_DAYS.
+    # Finished rows go after their retention period (settings: *_RETENTION_DAYS).
+    Schedule.objects.using(using).filter(name="webhooks.prune").delete()
     Schedule.objects.using(using).update_or_create(
         name=PRUNE_SCHEDULE,
         defaults={
-            "func": "webhooks.tasks.prune",
+            "func": "bookbag.housekeeping.prune_all",
             "schedule_type": Schedule.HOURLY,
             "repeats": -1,
         },

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from bookbag.core import outbox
 from bookbag.core.json import InvalidJSON, loads_strict
+from bookbag.core.logcontext import log_context
 from bookbag.core.models import OutboxStatus
 from bookbag.core.queue import enqueue
 from integrations.models import InboundWebhook, Shop
@@ -98,6 +99,11 @@ def process_inbound_webhook(webhook_pk: int) -> str | None:
     row = outbox.claim(InboundWebhook, webhook_pk)
     if row is None:
         return None
+    with log_context(webhook_id=row.webhook_id, topic=row.topic, shop=row.shop_id):
+        return _process_claimed(row)
+
+
+def _process_claimed(row: InboundWebhook) -> str | None:
     try:
         status = apply_inbound_webhook(row)
     except Skip:
@@ -122,4 +128,16 @@ def mark_inbound_webhooks_ignored(pks) -> int:
         InboundWebhook.objects.filter(pk__in=pks)
         .exclude(status=OutboxStatus.IN_PROGRESS)
         .update(status=OutboxStatus.IGNORED, next_attempt_at=None, locked_until=None)
+    )
+
+
+def prune_inbound_webhooks(retention_days: int | None = None) -> int:
+    """Processed (or ignored) events older than the retention period; failed ones stay.
+
+    The retention must outlast Shopify's retries (48 hours at most) for deduplication to hold.
+    """
+    days = retention_days or settings.INBOUND_RETENTION_DAYS
+    before = timezone.now() - timedelta(days=days)
+    return outbox.prune(
+        InboundWebhook, statuses=[OutboxStatus.DONE, OutboxStatus.IGNORED], before=before
     )

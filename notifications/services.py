@@ -117,3 +117,13 @@ def deliver_email(notification: Notification) -> str:
         email.attach_alternative(notification.html, "text/html")
     email.send(fail_silently=False)
     return message_id
+
+
+def prune_notifications(retention_days: int | None = None) -> int:
+    """Sent emails older than the retention period; dead and unknown ones stay for a person."""
+    from bookbag.core import outbox
+    from bookbag.core.models import OutboxStatus
+
+    days = retention_days or settings.NOTIFICATION_RETENTION_DAYS
+    before = timezone.now() - timedelta(days=days)
+    return outbox.prune(Notification, statuses=[OutboxStatus.DONE], before=before)

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from bookbag.core import outbox
 from bookbag.core.json import dumps_bytes
+from bookbag.core.logcontext import log_context
 from bookbag.core.models import OutboxStatus
 from bookbag.core.queue import enqueue
 from webhooks import signing, transport
@@ -126,6 +127,11 @@ def deliver(delivery_pk: int) -> str | None:
     if delivery is None:
         return None
     delivery = Delivery.objects.select_related("endpoint", "event").get(pk=delivery.pk)
+    with log_context(message_id=delivery.event.message_id, endpoint=delivery.endpoint_id):
+        return _attempt(delivery)
+
+
+def _attempt(delivery: Delivery) -> str:
     endpoint, event = delivery.endpoint, delivery.event
     now = timezone.now()
     if not endpoint.active:
@@ -282,22 +288,11 @@ def resend_failed_since(endpoint: Endpoint, since: datetime) -> int:
     return resend(list(failed.values_list("pk", flat=True)))
 
 
-def prune_deliveries(retention_days: int | None = None, batch: int = 1000) -> int:
-    """Delete succeeded deliveries (and their attempts) older than the retention period, in
-    small batches; events left without deliveries go too. Failed and dead ones are kept."""
+def prune_deliveries(retention_days: int | None = None) -> int:
+    """Succeeded deliveries (and their attempts) older than the retention period go, in small
+    batches; events left without deliveries go too. Failed and dead ones are kept."""
     days = retention_days or settings.WEBHOOK_RETENTION_DAYS
     cutoff = timezone.now() - timedelta(days=days)
-    deleted = 0
-    while True:
-        ids = list(
-            Delivery.objects.filter(status=OutboxStatus.DONE, created_at__lt=cutoff).values_list(
-                "pk", flat=True
-            )[:batch]
-        )
-        if not ids:
-            break
-        with transaction.atomic():
-            Attempt.objects.filter(delivery_id__in=ids).delete()
-            deleted += Delivery.objects.filter(pk__in=ids).delete()[1].get("webhooks.Delivery", 0)
+    deleted = outbox.prune(Delivery, statuses=[OutboxStatus.DONE], before=cutoff)
     Event.objects.filter(created_at__lt=cutoff, deliveries__isnull=True).delete()
     return deleted

@@ -5,9 +5,3 @@ from webhooks.services import deliver as _deliver
 
 def deliver(delivery_pk: int) -> None:
     _deliver(delivery_pk)
-
-
-def prune() -> None:
-    from webhooks.services import prune_deliveries
-
-    prune_deliveries()

@@ -211,6 +211,56 @@ def sweep(now: datetime | None = None) -> dict[str, int]:
     return {m._meta.label: sweep_model(m, now=now) for m in registered()}
 
 
+def prune(model: type[OutboxModel], *, statuses, before: datetime, batch: int = 1000) -> int:
+    """Delete finished rows older than `before`, a small batch per transaction, so no long lock
+    is held and the table stays writable meanwhile. Returns how many rows went."""
+    deleted = 0
+    while True:
+        ids = list(
+            model.objects.filter(status__in=statuses, created_at__lt=before)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:batch]
+        )
+        if not ids:
+            return deleted
+        with transaction.atomic():
+            model.objects.filter(pk__in=ids).delete()
+        deleted += len(ids)
+
+
+def stats(now: datetime | None = None) -> dict[str, dict]:
+    """Throughput and backlog per outbox (bookbag_stats, the admin index)."""
+    from django.db.models import Count, Min
+
+    now = now or timezone.now()
+    day_ago, hour_ago = now - timedelta(days=1), now - timedelta(hours=1)
+    report = {}
+    for model in registered():
+        rows = model.objects.all()
+        by_status = dict(
+            rows.filter(status__in=[*OPEN_STATES, OutboxStatus.DEAD, OutboxStatus.UNKNOWN])
+            .values_list("status")
+            .annotate(n=Count("pk"))
+        )
+        recent = rows.filter(created_at__gte=day_ago)  # bounded by the created_at index
+        oldest_due = rows.filter(status=OutboxStatus.PENDING, next_attempt_at__lte=now).aggregate(
+            t=Min("next_attempt_at")
+        )["t"]
+        report[model._meta.label] = {
+            "pending": by_status.get(OutboxStatus.PENDING, 0),
+            "in_progress": by_status.get(OutboxStatus.IN_PROGRESS, 0),
+            "dead": by_status.get(OutboxStatus.DEAD, 0),
+            "unknown": by_status.get(OutboxStatus.UNKNOWN, 0),
+            "created_last_hour": recent.filter(created_at__gte=hour_ago).count(),
+            "done_last_hour": recent.filter(
+                status=OutboxStatus.DONE, updated_at__gte=hour_ago
+            ).count(),
+            "done_last_day": recent.filter(status=OutboxStatus.DONE).count(),
+            "oldest_due_seconds": int((now - oldest_due).total_seconds()) if oldest_due else 0,
+        }
+    return report
+
+
 def backlog() -> dict[str, dict]:
     """Per outbox: rows open (pending or in progress) and the oldest due time, for /readyz."""
     from django.db.models import Count, Min

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from bookbag.core.json import InvalidJSON, loads_strict
+from bookbag.core.logcontext import log_context
 from integrations.models import Shop
 from integrations.services import record_inbound_webhook
 from integrations.shopify.handlers.registry import ALLOWED_AFTER_UNINSTALL
@@ -79,7 +80,8 @@ def shopify_webhook(request: HttpRequest) -> HttpResponse:
         return refuse(400, f"body is not valid JSON: {exc}", headers)
     if not isinstance(payload, dict):
         return refuse(400, "body is not a JSON object", headers)
-    if not record_inbound_webhook(shop=shop, headers=headers, body=body):
-        logger.info("shopify webhook duplicate %s %s", headers.topic, headers.webhook_id)
-        return HttpResponse("duplicate", status=200, content_type="text/plain")
+    with log_context(webhook_id=headers.webhook_id, topic=headers.topic):
+        if not record_inbound_webhook(shop=shop, headers=headers, body=body):
+            logger.info("shopify webhook duplicate")
+            return HttpResponse("duplicate", status=200, content_type="text/plain")
     return HttpResponse("ok", status=200, content_type="text/plain")
