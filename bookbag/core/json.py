@@ -40,7 +40,7 @@ def loads_strict(body: bytes | str, max_depth: int = MAX_DEPTH) -> Any:
         value = json.loads(text, parse_constant=_reject_constant)
     except (UnicodeDecodeError, RecursionError) as exc:
         raise InvalidJSON(str(exc) or "too deeply nested") from exc
-    except json.JSONDecodeError as exc:
+    except ValueError as exc:  # JSONDecodeError, and ints over Python's 4,300-digit limit
         raise InvalidJSON(str(exc)) from exc
     if _depth(value, max_depth) > max_depth:
         raise InvalidJSON("too deeply nested")
