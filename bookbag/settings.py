@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
+    "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_q",
@@ -103,6 +104,9 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Bookbag <support@boo
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Auth, i18n, static ---------------------------------------------------------------------------
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "inbox"
+LOGOUT_REDIRECT_URL = "login"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -155,13 +159,53 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # The API speaks JSON only (a form-encoded body gets 415).
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # Every list: a cursor over the primary key, never DRF's `-created` default (TRAPS.md).
+    "DEFAULT_PAGINATION_CLASS": "bookbag.pagination.IdCursorPagination",
+    "PAGE_SIZE": 50,
+    # One error body everywhere: {"detail", "code", "errors"} (bookbag/api_errors.py).
+    "EXCEPTION_HANDLER": "bookbag.api_errors.exception_handler",
+    # Counted in the shared cache (CACHE_URL), per user (one token per integration).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "bookbag.throttling.UserRateLimit",
+        "bookbag.throttling.AnonRateLimit",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": env.str("API_THROTTLE_RATE", default="600/minute"),
+        "anon": env.str("API_ANON_THROTTLE_RATE", default="60/minute"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Bookbag API",
+    "DESCRIPTION": (
+        "The REST API of Bookbag, the support application for Shopify merchants: tickets and "
+        "their messages, customers, orders, notifications and, for admins, outbound webhook "
+        "endpoints, deliveries and the inbound Shopify webhook log. Authenticate with "
+        "`Authorization: Token <key>` (`manage.py drf_create_token <username>`). Shopify ids "
+        "are strings. Every list is cursor-paginated; errors have one shape: "
+        '`{"detail", "code", "errors"}`.'
+    ),
     "VERSION": "1.0.0",
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "SCHEMA_PATH_PREFIX": r"/api/",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    # Separate request and response components, so read-only fields are never "required" input.
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "TicketStatusEnum": "tickets.models.TicketStatus",
+        "ChannelEnum": "tickets.models.Channel",
+        "OpeningChannelEnum": "tickets.serializers.OPEN_CHANNELS",
+        "OutboxStatusEnum": "bookbag.core.models.OutboxStatus",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "bookbag.api_schema.document_error_responses",
+    ],
 }
 
 # --- Task queue (django-q2); see "Task queue facts" in shared/DESIGN.md ---------------------------

@@ -10,5 +10,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
+    path("api/", include("bookbag.api")),
     path("", include("integrations.urls")),
+    path("", include("tickets.urls")),
 ]

@@ -121,6 +121,8 @@ class Order(TimestampedModel):
         indexes = [
             models.Index(fields=["customer", "-shopify_created_at"], name="order_customer_idx"),
             models.Index(fields=["shop", "name"], name="order_shop_name_idx"),
+            # The inbox's live-update poll asks "what changed last" (tickets.queries).
+            models.Index(fields=["updated_at"], name="order_updated_idx"),
         ]
 
     def __str__(self) -> str:
@@ -160,7 +162,8 @@ class Fulfillment(TimestampedModel):
             )
         ]
         indexes = [
-            models.Index(fields=["shop", "order_shopify_id"], name="fulfillment_order_sid_idx")
+            models.Index(fields=["shop", "order_shopify_id"], name="fulfillment_order_sid_idx"),
+            models.Index(fields=["updated_at"], name="fulfillment_updated_idx"),
         ]
 
     def __str__(self) -> str:

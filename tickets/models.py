@@ -5,7 +5,7 @@ import secrets
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, F, IntegerField, Q, Value, When
 
 from bookbag.core.models import TimestampedModel
 from integrations.models import Customer, Order, Shop
@@ -34,6 +34,16 @@ class Priority(models.TextChoices):
     NORMAL = "normal", "Normal"
     HIGH = "high", "High"
     URGENT = "urgent", "Urgent"
+
+
+# Priority as a number, most urgent highest: the inbox sorts by it (and an index holds it).
+PRIORITY_RANK = Case(
+    When(priority=Priority.URGENT, then=Value(3)),
+    When(priority=Priority.HIGH, then=Value(2)),
+    When(priority=Priority.NORMAL, then=Value(1)),
+    default=Value(0),
+    output_field=IntegerField(),
+)
 
 
 class Channel(models.TextChoices):
@@ -82,6 +92,16 @@ class Ticket(TimestampedModel):
             models.Index(fields=["status", "-last_activity_at"], name="ticket_status_activity_idx"),
             models.Index(fields=["assignee", "status"], name="ticket_assignee_status_idx"),
             models.Index(fields=["shop", "status"], name="ticket_shop_status_idx"),
+            # The inbox: "All" by last activity (keyset pages walk this index), the same by
+            # priority, and the live-update poll's "what changed last".
+            models.Index(fields=["-last_activity_at", "-id"], name="ticket_activity_idx"),
+            models.Index(
+                PRIORITY_RANK.desc(),
+                F("last_activity_at").desc(),
+                F("id").desc(),
+                name="ticket_priority_rank_idx",
+            ),
+            models.Index(fields=["updated_at"], name="ticket_updated_idx"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -1,7 +1,10 @@
 """Abstract bases shared by every app: timestamps and the outbox (shared/DESIGN.md, "The spine")."""
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+from bookbag.core.fields import EncryptedTextField
 
 
 class TimestampedModel(models.Model):
@@ -62,3 +65,30 @@ def outbox_indexes(prefix: str) -> list[models.Index]:
             condition=models.Q(status__in=[OutboxStatus.PENDING, OutboxStatus.IN_PROGRESS]),
         )
     ]
+
+
+class IdempotencyKey(TimestampedModel):
+    """An API client's `Idempotency-Key`: the first response to a creating POST, replayed to
+    retries of the same request (bookbag/core/idempotency.py). Unique per user and key, so two
+    concurrent copies cannot both run: the loser sees the row and gets 409."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    # SHA-256 of the method, the path and the canonical JSON body.
+    fingerprint = models.CharField(max_length=64)
+    # Set while the first request runs; a row still open after it passed was abandoned (its
+    # work never committed: the response is recorded in the work's own transaction).
+    locked_until = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Encrypted: a replayed response may carry a secret shown once (a webhook signing secret).
+    response_body = EncryptedTextField(blank=True)
+    response_headers = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_unique_user_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.user_id})"

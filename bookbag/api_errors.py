@@ -1,0 +1,76 @@
+"""One error body everywhere in the API:
+
+    {"detail": "Invalid input.", "code": "invalid",
+     "errors": {"subject": ["This field is required."]}}
+
+`detail` is a sentence for a person, `code` a stable word for a program (DRF's error codes:
+`not_authenticated`, `permission_denied`, `not_found`, `throttled`, ... and Bookbag's own
+`conflict`, `idempotency_key_in_use`, `idempotency_key_reused`), and `errors` (validation failures
+only) maps each field to its messages; errors not tied to one field are under `non_field_errors`.
+"""
+
+import math
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.views import exception_handler as drf_exception_handler
+
+VALIDATION_DETAIL = "Invalid input."
+
+
+class Conflict(exceptions.APIException):
+    """The request is well formed but clashes with the resource's current state."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the current state of the resource."
+    default_code = "conflict"
+
+
+class Unprocessable(exceptions.APIException):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = "The request cannot be processed."
+    default_code = "unprocessable"
+
+
+def _code(exc: exceptions.APIException) -> str:
+    codes = exc.get_codes()
+    return codes if isinstance(codes, str) else exc.default_code
+
+
+def _field_errors(detail) -> dict:
+    if isinstance(detail, dict):
+        return detail
+    if isinstance(detail, list):
+        return {"non_field_errors": detail}
+    return {"non_field_errors": [detail]}
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None  # a real bug: Django's 500 (or the outage middleware's 503) takes over
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = {
+            "detail": VALIDATION_DETAIL,
+            "code": "invalid",
+            "errors": _field_errors(exc.detail),
+        }
+    elif isinstance(exc, exceptions.APIException):
+        detail = exc.detail
+        if isinstance(detail, dict | list):  # an APIException raised with structured detail
+            response.data = {
+                "detail": str(exc.default_detail),
+                "code": exc.default_code,
+                "errors": _field_errors(detail),
+            }
+        else:
+            response.data = {"detail": str(detail), "code": _code(exc)}
+        wait = getattr(exc, "wait", None)
+        if wait is not None:
+            response["Retry-After"] = str(max(1, math.ceil(wait)))
+    return response
