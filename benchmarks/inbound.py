@@ -660,6 +660,18 @@ def main(argv=None) -> int:
             f"\nBookbag / minimal throughput: {ratio:.2f} ({verdict} the 0.8 goal); per round: "
             + ", ".join(f"{x:.2f}" for x in per_round)
         )
+        # Less sensitive to other load on the machine: CPU used by our own processes per ack.
+        own = {
+            name: sum(r.cpu.get(t, 0.0) for t in ("client", "gunicorn", "postgres")) / r.ok * 1000
+            for name, r in combined.items()
+            if r.ok
+        }
+        if own.get("bookbag") and own.get("minimal"):
+            print(
+                f"CPU per acknowledgement (client + gunicorn + postgres): bookbag "
+                f"{own['bookbag']:.2f} ms, minimal {own['minimal']:.2f} ms; "
+                f"ratio {own['minimal'] / own['bookbag']:.2f}"
+            )
     for r in runs["rate"]:
         p99 = r.percentile(99)
         verdict = "meets" if p99 < 50 else "MISSES"
