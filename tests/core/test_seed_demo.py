@@ -43,6 +43,7 @@ def test_seed_demo_creates_the_demo_shop_with_a_webhook_secret_and_prints_the_lo
     assert "admin / admin-demo-pass" in output
     assert "agent / agent-demo-pass" in output
     assert "http://127.0.0.1:8000/admin/" in output
+    assert "http://127.0.0.1:8000/inbox/" in output
 
 
 def test_seed_demo_creates_an_admin_and_an_agent_in_their_groups():

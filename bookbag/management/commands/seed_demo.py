@@ -47,6 +47,7 @@ DEMO_WEBHOOK_SECRET = "demo_webhook_secret"
 DEMO_ADMIN = ("admin", "admin-demo-pass", "BOOKBAG_DEMO_ADMIN_PASSWORD")
 DEMO_AGENT = ("agent", "agent-demo-pass", "BOOKBAG_DEMO_AGENT_PASSWORD")
 ADMIN_URL = "http://127.0.0.1:8000/admin/"
+INBOX_URL = "http://127.0.0.1:8000/inbox/"
 CURRENCY = "USD"
 
 CUSTOMER_ID_BASE = 7_390_412_000_000
@@ -431,9 +432,9 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Demo data ready (created: {created})."))
         self.stdout.write(f"  Shop:           {shop.domain}")
         self.stdout.write(f"  Webhook secret: {shop.webhook_secret}")
-        self.stdout.write(f"  Admin login:    {admin.username} / {admin_password}")
-        self.stdout.write(f"  Agent login:    {agent.username} / {agent_password}")
-        self.stdout.write(f"  Open {ADMIN_URL} (`make run` starts the server)")
+        self.stdout.write(f"  Admin login:    {admin.username} / {admin_password}  ({ADMIN_URL})")
+        self.stdout.write(f"  Agent login:    {agent.username} / {agent_password}  ({INBOX_URL})")
+        self.stdout.write("  (`make run` starts the server)")
 
     def _count(self, what: str, created: bool | int) -> None:
         self.created[what] = self.created.get(what, 0) + int(created)
