@@ -59,6 +59,29 @@ def test_a_duplicate_delivery_is_applied_once_and_signals_once(deliver, sent_sig
     assert sent_signals.names() == ["order_created"]
 
 
+def test_orders_paid_records_the_payment(deliver, sent_signals):
+    pending = fixture("orders/create")
+    pending["financial_status"] = "pending"
+    deliver("orders/create", pending)
+    assert Order.objects.get().financial_status == "pending"
+
+    deliver("orders/paid")
+
+    assert Order.objects.get().financial_status == "paid"
+    assert sent_signals.names() == ["order_created", "order_updated"]
+    assert "financial_status" in sent_signals.of("order_updated")[0]["changed"]
+
+
+def test_orders_partially_fulfilled_records_the_partial_state(deliver):
+    deliver("orders/create")
+
+    deliver("orders/partially_fulfilled")
+
+    order = Order.objects.get()
+    assert order.fulfillment_status == "partial"
+    assert order.shopify_updated_at.isoformat().startswith("2026-11-21T19:05:11")
+
+
 def test_an_older_update_arriving_late_does_not_overwrite_newer_data(deliver):
     deliver("orders/updated")
     deliver("orders/create")  # older updated_at
