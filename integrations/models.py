@@ -150,7 +150,11 @@ class Fulfillment(TimestampedModel):
     line_items = models.JSONField(default=list, blank=True, encoder=DjangoJSONEncoder)
     shopify_created_at = models.DateTimeField(null=True, blank=True)
     shopify_updated_at = models.DateTimeField(null=True, blank=True)
+    # The time of the news that set shipment_status (a carrier scan, or Shopify's update).
     last_event_at = models.DateTimeField(null=True, blank=True)
+    # Every shipment status seen, [{"status", "at"}], whatever order the news came in: what
+    # the order's tickets are told once the order is known (it may arrive after its shipment).
+    shipment_history = models.JSONField(default=list, blank=True)
     # When order_fulfilled was sent: once per fulfillment, and only once its order is known.
     announced_at = models.DateTimeField(null=True, blank=True)
 

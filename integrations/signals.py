@@ -11,7 +11,9 @@ order_created = Signal()
 order_updated = Signal()
 # order: Order; fulfillment: Fulfillment (it carries tracking now)
 order_fulfilled = Signal()
-# order: Order | None; fulfillment: Fulfillment; status: str; previous: str
+# order: Order; fulfillment: Fulfillment; status: str (seen for the first time for this
+# fulfillment, sent once the order is known; it may be older news than
+# fulfillment.shipment_status, the current one); previous: str
 shipment_status_changed = Signal()
 # order: Order; reason: str (Shopify's cancel_reason)
 order_cancelled = Signal()

@@ -75,6 +75,8 @@ def send_shipping_confirmation(order: Order, fulfillment: Fulfillment) -> None:
 def send_shipment_update(order: Order | None, fulfillment: Fulfillment, status: str) -> None:
     if order is None or status not in SHIPMENT_UPDATES or not order.shop.send_tracking_emails:
         return
+    if status != fulfillment.shipment_status:
+        return  # older news arriving late ("out for delivery" after "delivered"): no email
     label, sentence = SHIPMENT_UPDATES[status]
     notify_customer(
         shop=order.shop, key="shipment_update", customer=order.customer, order=order,

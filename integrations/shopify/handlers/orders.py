@@ -82,13 +82,14 @@ def apply_order(event: ShopifyEvent, data: dict) -> Order | None:
 
     from integrations.shopify.handlers.fulfillments import apply_fulfillment, link_orphans
 
-    link_orphans(event, order)
+    became_known = created or (not before["name"] and bool(order.name))
+    link_orphans(event, order, became_known=became_known)
     for fulfillment in items(data.get("fulfillments")):
         if isinstance(fulfillment, dict) and fulfillment.get("id"):
             apply_fulfillment(event, {**fulfillment, "order_id": order.shopify_id}, order=order)
 
     changed = [f for f in TRACKED if getattr(order, f) != before[f]]
-    if created or (not before["name"] and order.name):
+    if became_known:
         signals.order_created.send(sender=Shop, shop=shop, order=order, webhook=event.webhook)
     elif changed:
         signals.order_updated.send(
