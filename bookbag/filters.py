@@ -64,7 +64,10 @@ class SearchFilter(filters.SearchFilter):
         value = once(request, self.search_param) or ""
         if len(value) > self.max_length:
             raise ValidationError({self.search_param: [f"At most {self.max_length} characters."]})
-        return super().get_search_terms(request)
+        try:
+            return super().get_search_terms(request)
+        except ValidationError as exc:  # a NUL byte: name the parameter, as every filter does
+            raise ValidationError({self.search_param: exc.detail}) from exc
 
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)

@@ -25,7 +25,10 @@ from integrations.serializers import (
 class OrderFilter(django_filters.FilterSet):
     shop = id_filter("The shop's id.", field_name="shop_id")
     customer = id_filter("The customer's id.", field_name="customer_id")
-    name = django_filters.CharFilter(help_text="The Shopify order name, e.g. #1001.")
+    name = django_filters.CharFilter(
+        method="filter_name", help_text="The Shopify order name: #1001, or 1001 (`#` would start "
+        "the URL's fragment unless encoded as %23).",
+    )  # fmt: skip
     shopify_id = id_filter("The Shopify order id.")
     email = django_filters.CharFilter(lookup_expr="iexact")
     financial_status = django_filters.CharFilter(help_text="e.g. paid, refunded, voided.")
@@ -35,6 +38,10 @@ class OrderFilter(django_filters.FilterSet):
     class Meta:
         model = Order
         fields = []
+
+    def filter_name(self, queryset, name, value):
+        value = value.strip()
+        return queryset.filter(name__in={value, value if value.startswith("#") else f"#{value}"})
 
 
 class InboundWebhookFilter(django_filters.FilterSet):

@@ -7,14 +7,16 @@ from dataclasses import dataclass
 class EventType:
     name: str
     description: str
-    data_keys: tuple[str, ...]  # what `data` carries (see webhooks/payloads.py)
+    data_keys: tuple[str, ...]  # what `data` carries (webhooks/receivers.py builds it)
 
 
 CATALOGUE = {
     e.name: e
     for e in (
-        EventType("ticket.created", "A ticket was opened.", ("ticket",)),
-        EventType("ticket.assigned", "A ticket's assignee changed.", ("ticket", "previous")),
+        EventType("ticket.created", "A ticket was opened.", ("ticket", "actor")),
+        EventType(
+            "ticket.assigned", "A ticket's assignee changed.", ("ticket", "previous", "actor")
+        ),
         EventType(
             "ticket.status_changed", "A ticket's status changed.", ("ticket", "previous", "actor")
         ),
@@ -34,11 +36,13 @@ CATALOGUE = {
         EventType(
             "order.fulfilled",
             "A shipment with tracking exists for an order.",
-            ("order", "fulfillment"),
+            ("shop", "order", "fulfillment"),
         ),
-        EventType("order.cancelled", "An order was cancelled.", ("order", "reason")),
-        EventType("refund.created", "A refund was issued.", ("order", "refund")),
-        EventType("webhook.test", "Sent from the admin to check an endpoint.", ("message",)),
+        EventType("order.cancelled", "An order was cancelled.", ("shop", "order", "reason")),
+        EventType("refund.created", "A refund was issued.", ("shop", "order", "refund")),
+        EventType(
+            "webhook.test", "Sent from the admin to check an endpoint.", ("message", "endpoint")
+        ),
     )
 }
 
