@@ -126,11 +126,11 @@ def _settle_or_note(setup: Setup, books: Books, timeout: float, fast_forward: bo
     def keep_workers_up() -> None:  # a cluster that died by itself is a finding, then restarted
         workers = setup.stack.workers
         if workers is not None and not workers.alive():
-            books.notes.append(f"qcluster exited by itself:\n{workers.tail(10)}")
+            books.fail(f"qcluster exited by itself:\n{workers.tail(10)}")
             setup.stack.start_workers()
 
     if not settle(setup.db, timeout, fast_forward=fast_forward, on_tick=keep_workers_up):
-        books.notes.append(f"not settled within {timeout:.0f}s: {open_work(setup.db)} rows open")
+        books.fail(f"not settled within {timeout:.0f}s: {open_work(setup.db)} rows open")
 
 
 def _check_outbound_healthy(books: Books, endpoints: dict[str, dict]) -> None:
@@ -252,9 +252,14 @@ def scenario_kills(
         _check_outbound_healthy(books, setup.endpoints)
         _check_drive(books, drive)
         books.details["kills"] = [{k: v for k, v in e.items() if k != "at"} for e in kill_log]
-        # Each kill can interrupt at most one send per worker process.
+        if books.faults < kills:
+            books.fail(f"only {books.faults} of {kills} kills happened")
+        # A kill interrupts at most the one send each worker process had under way.
         if books.emails_unknown > books.faults * q_workers:
-            books.notes.append(f"{books.emails_unknown} unknown emails for {books.faults} kills")
+            books.fail(
+                f"{books.emails_unknown} unknown emails for {books.faults} kills "
+                f"of {q_workers} workers"
+            )
     except Exception:
         if setup is not None:
             print(setup.stack.logs_tail(), file=sys.stderr)
@@ -272,7 +277,7 @@ def _check_drive(books: Books, drive: DriveResult, allowed: tuple[str, ...] = ("
     books.details["answers"] = dict(drive.statuses)
     unexpected = {s: n for s, n in drive.statuses.items() if s not in allowed}
     if unexpected:
-        books.notes.append(f"unexpected answers to Shopify: {unexpected}")
+        books.fail(f"answers Shopify must never get: {unexpected}")
     if drive.unaccepted:
         books.notes.append(f"{len(drive.unaccepted)} webhooks never acknowledged")
         books.events_lost += len(drive.unaccepted)
@@ -371,12 +376,14 @@ def scenario_pg_restart(
         _check_outbound_healthy(books, setup.endpoints)
         _check_drive(books, drive, allowed=("200", "503"))
         books.details["503s"] = drive.statuses.get("503", 0)
-        if outages and not drive.statuses.get("503"):
-            books.notes.append("no 503 seen: the outages missed the traffic")
+        if len(outages) < restarts:
+            books.fail(f"only {len(outages)} of {restarts} restarts happened")
+        if not drive.statuses.get("503"):
+            books.fail("no 503 seen: the outages missed the traffic")
         for name in ("sweeper", "qcluster", "gunicorn"):
             child = {c.name: c for c in setup.stack.children()}[name]
             if not child.alive():
-                books.notes.append(f"{name} exited during the outage:\n{child.tail(10)}")
+                books.fail(f"{name} exited during the outage:\n{child.tail(10)}")
     except Exception:
         if setup is not None:
             print(setup.stack.logs_tail(), file=sys.stderr)
@@ -419,7 +426,9 @@ def scenario_flaky(
         {"name": "healthy", "url": receiver.add("healthy", Behaviour(HEALTHY))},
         {
             "name": "flaky",
-            "url": receiver.add("flaky", Behaviour(FLAKY, slow=slow, hold=hold, seed=seed)),
+            "url": receiver.add(
+                "flaky", Behaviour(FLAKY, slow=slow, hold=hold, seed=seed, each_first=True)
+            ),
         },
         {"name": "gone", "url": receiver.add("gone", Behaviour(GONE))},
     ]
@@ -490,12 +499,12 @@ def scenario_flaky(
             c for k, c in outcome["healthy"].items() if k != "succeeded"
         )
         if bad:
-            books.notes.append(f"deliveries in no acceptable end state: {bad[:5]}")
+            books.fail(f"deliveries in no acceptable end state: {bad[:5]}")
         gone_active = setup.db.value(
             "SELECT active FROM webhooks_endpoint WHERE id=%s", (ids["gone"],)
         )
         if gone_active:
-            books.notes.append("the 410 endpoint is still active")
+            books.fail("the 410 endpoint is still active")
             books.deliveries_not_delivered += 1
         # Latency of the healthy endpoint: event created -> first arrival there.
         created = {
@@ -515,7 +524,17 @@ def scenario_flaky(
                 "p95": round(latencies[int(0.95 * (len(latencies) - 1))], 2),
                 "max": round(latencies[-1], 2),
             }
+        # Not slowed by the bad one: no healthy delivery waited as long as one slow answer
+        # there (which would mean the bad endpoint held every worker).
+        if not latencies or latencies[-1] >= slow:
+            books.fail(
+                f"the healthy endpoint was slowed: {books.details.get('healthy_latency_s')}"
+                f" (a slow answer of the flaky one takes {slow:g}s)"
+            )
         books.details["flaky_answers"] = dict(Counter(a.answer for a in receiver.of("flaky")))
+        unseen = set(FLAKY) - set(books.details["flaky_answers"])
+        if unseen:
+            books.fail(f"faults never injected: {sorted(unseen)}")
         books.faults = sum(
             n for k, n in books.details["flaky_answers"].items() if k != "200"
         ) + len(receiver.of("gone"))
@@ -679,6 +698,9 @@ def scenario_storms(
                     failures.append("; ".join(notes) or "differs from the control")
             per_group[name] = failures[0] if failures else "ok"
         books.details["groups"] = per_group
+        differing = {name: why for name, why in per_group.items() if why != "ok"}
+        if differing:
+            books.fail(f"not the in-order outcome: {differing}")
         books.details["duplicate_answers"] = drive.duplicates
     except Exception:
         if setup is not None:
@@ -695,6 +717,20 @@ def scenario_storms(
 # --- main --------------------------------------------------------------------------------------
 
 SCENARIOS = ("kills", "restart", "flaky", "storms")
+# The sizes of each scenario: QUICK is what tests/reliability runs in CI (a few minutes in all
+# on 2 cores), LONG the issue's numbers (2,000 events and 10 kills; about half an hour).
+QUICK = {
+    "kills": {"events": 200, "kills": 3, "kill_gap": (1.5, 4.0), "timeout": 240},
+    "restart": {"events": 120, "restarts": 1, "timeout": 240},
+    "flaky": {"events": 48, "slow": 3.0, "webhook_timeout": 5.0, "timeout": 240},
+    "storms": {"per_group": 1, "timeout": 240},
+}
+LONG = {
+    "kills": {"events": 2000, "kills": 10, "kill_gap": (3.0, 8.0)},
+    "restart": {"events": 600, "restarts": 2},
+    "flaky": {"events": 300},
+    "storms": {"per_group": 4},
+}
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -731,10 +767,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     unknown = set(args.scenarios) - set(SCENARIOS)
     if unknown:
         parser.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
-    if args.events is None:
-        args.events = 200 if args.quick else 2000
-    if args.kills is None:
-        args.kills = 3 if args.quick else 10
+    args.sizes = {name: dict(size) for name, size in (QUICK if args.quick else LONG).items()}
+    if args.events is not None:
+        args.sizes["kills"]["events"] = args.events
+    if args.kills is not None:
+        args.sizes["kills"]["kills"] = args.kills
     return args
 
 
@@ -772,6 +809,7 @@ def main(argv=None) -> int:
             for scenario in args.scenarios:
                 started = time.monotonic()
                 print(f"== {scenario}", flush=True)
+                size = args.sizes[scenario]
                 if scenario == "kills":
                     brokers = ["orm", "redis"] if args.broker == "both" else [args.broker]
                     for broker in brokers:
@@ -782,43 +820,29 @@ def main(argv=None) -> int:
                             scenario_kills(
                                 fresh(f"kills_{broker}"),
                                 base / f"kills-{broker}",
-                                events=args.events,
-                                kills=args.kills,
                                 seed=args.seed,
                                 redis_url=redis_url,
                                 time_travel=tt,
-                                kill_gap=(1.5, 4.0) if args.quick else (3.0, 8.0),
+                                interleaved=args.interleaved,
+                                **size,
                             )
                         )
                 elif scenario == "restart":
                     results.append(
                         scenario_pg_restart(
-                            base / "restart",
-                            events=120 if args.quick else 600,
-                            restarts=1 if args.quick else 2,
-                            seed=args.seed,
-                            time_travel=tt,
+                            base / "restart", seed=args.seed, time_travel=tt, **size
                         )
                     )
                 elif scenario == "flaky":
-                    quick = {"events": 48, "slow": 3.0, "webhook_timeout": 5.0}
                     results.append(
                         scenario_flaky(
-                            fresh("flaky"),
-                            base / "flaky",
-                            seed=args.seed,
-                            time_travel=tt,
-                            **(quick if args.quick else {}),
+                            fresh("flaky"), base / "flaky", seed=args.seed, time_travel=tt, **size
                         )
                     )
                 elif scenario == "storms":
                     results.append(
                         scenario_storms(
-                            fresh("storms"),
-                            base / "storms",
-                            per_group=1 if args.quick else 4,
-                            seed=args.seed,
-                            time_travel=tt,
+                            fresh("storms"), base / "storms", seed=args.seed, time_travel=tt, **size
                         )
                     )
                 last = results[-1]
@@ -829,6 +853,8 @@ def main(argv=None) -> int:
                 )
                 for note in last.notes:
                     print(f"   note: {note}", flush=True)
+                for failure in last.failures:
+                    print(f"   FAIL: {failure}", flush=True)
         finally:
             for db in databases:
                 drop_database(admin, db)

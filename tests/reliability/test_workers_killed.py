@@ -1,0 +1,31 @@
+"""Scenario 1: qcluster and all its workers SIGKILLed at random moments while inbound events and
+the deliveries they cause are being worked; restarted each time; the sweeper finishes the work.
+"""
+
+import pytest
+
+from benchmarks import chaos
+from tests.reliability.conftest import SEED, assert_books_balance
+
+pytestmark = [pytest.mark.reliability, pytest.mark.slow, pytest.mark.postgres]
+
+Q_WORKERS = 2
+
+
+def test_killed_workers_lose_no_event_and_do_nothing_twice(database_url, tmp_path):
+    size = chaos.QUICK["kills"]
+
+    books = chaos.scenario_kills(database_url, tmp_path, seed=SEED, q_workers=Q_WORKERS, **size)
+
+    assert books.faults == size["kills"]
+    assert_books_balance(books)
+    assert books.details["inbound"] == {"done": books.events_driven}, "every event applied"
+    # At most once: an email a kill interrupted is `unknown` (for a person), never sent twice,
+    # and a kill can interrupt only the one send each worker had under way.
+    assert books.emails_unknown <= books.faults * Q_WORKERS
+    notifications = books.details["notifications"]
+    assert set(notifications) <= {"done", "unknown"}
+    assert (
+        books.details["emails_written"]
+        == notifications["done"] + books.details["unknown_but_written"]
+    )
