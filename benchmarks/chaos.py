@@ -410,6 +410,7 @@ def scenario_flaky(
     q_workers: int = 4,
     slow: float = 10.0,
     webhook_timeout: float = 15.0,
+    flaky_max_in_flight: int = 0,
     time_travel: bool = True,
     timeout: float = 900,
 ) -> Books:
@@ -429,6 +430,9 @@ def scenario_flaky(
             "url": receiver.add(
                 "flaky", Behaviour(FLAKY, slow=slow, hold=hold, seed=seed, each_first=True)
             ),
+            # 0: the endpoint's default cap. A cap of q_workers or more is the control
+            # experiment: the flaky endpoint may then hold every worker, and the check fails.
+            "max_in_flight": flaky_max_in_flight,
         },
         {"name": "gone", "url": receiver.add("gone", Behaviour(GONE))},
     ]
