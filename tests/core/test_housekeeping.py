@@ -107,3 +107,25 @@ def test_the_inbox_query_uses_the_status_activity_index():
         cursor.execute("SET enable_seqscan = on")
 
     assert "ticket_status_activity_idx" in plan, plan
+
+
+@pytest.mark.postgres
+def test_the_inbox_search_uses_a_trigram_index_on_every_table_it_searches():
+    from tickets.models import Ticket
+    from tickets.queries import search
+
+    with connection.cursor() as cursor:
+        # Tiny tables: ask which index fits the searched columns (bitmap scans only).
+        cursor.execute("SET enable_seqscan = off; SET enable_indexscan = off")
+        plan = search(Ticket.objects.all(), "#1005").explain()
+        cursor.execute("SET enable_seqscan = on; SET enable_indexscan = on")
+
+    for index in (
+        "ticket_subject_trgm_idx",
+        "customer_email_trgm_idx",
+        "customer_first_name_trgm_idx",
+        "customer_last_name_trgm_idx",
+        "order_name_trgm_idx",
+        "message_body_trgm_idx",
+    ):
+        assert index in plan, (index, plan)
