@@ -30,6 +30,11 @@ USER_AGENT = "Bookbag-Webhooks/1.0"
 ROTATION_OVERLAP = timedelta(hours=24)
 DISABLE_AFTER = timedelta(days=5)
 IN_FLIGHT_BACKOFF = timedelta(seconds=2)
+# A worker carries on with an endpoint's next due deliveries for at most this long / this many
+# (deliver_claimed); far below django-q2's task timeout (Q_TIMEOUT, 120 s) even when the last
+# attempt takes its full 15 s.
+CHAIN_SECONDS = 10.0
+CHAIN_DELIVERIES = 100
 
 
 def new_message_id() -> str:
@@ -100,13 +105,15 @@ def request_headers(endpoint: Endpoint, event: Event, body: bytes) -> dict[str, 
     }
 
 
-def _release(delivery: Delivery, next_attempt_at: datetime | None) -> None:
+def _release(
+    delivery: Delivery, next_attempt_at: datetime | None, locked_until: datetime | None = None
+) -> None:
     """Give back a claim without counting it as an attempt (held, or too many in flight)."""
     Delivery.objects.filter(pk=delivery.pk, status=OutboxStatus.IN_PROGRESS).update(
         status=OutboxStatus.PENDING,
         attempts=max(delivery.attempts - 1, 0),
         next_attempt_at=next_attempt_at,
-        locked_until=None,
+        locked_until=locked_until,
     )
 
 
@@ -122,13 +129,57 @@ def too_many_in_flight(delivery: Delivery, now: datetime) -> bool:
 
 
 def deliver(delivery_pk: int) -> str | None:
-    """One attempt at one delivery. Only a 2xx is success; 410 disables the endpoint."""
+    """One attempt at one delivery (then, after a success, at the endpoint's next ones: see
+    deliver_claimed). Only a 2xx is success; 410 disables the endpoint. Returns what became of
+    this delivery, or None when another worker has it or it is not due."""
     delivery = outbox.claim(Delivery, delivery_pk)
     if delivery is None:
         return None
-    delivery = Delivery.objects.select_related("endpoint", "event").get(pk=delivery.pk)
-    with log_context(message_id=delivery.event.message_id, endpoint=delivery.endpoint_id):
-        return _attempt(delivery)
+    return deliver_claimed(delivery)
+
+
+def deliver_claimed(delivery: Delivery) -> str:
+    """Attempt a delivery this worker has claimed; after a success, claim and attempt the same
+    endpoint's next due delivery, oldest first, within CHAIN_SECONDS and CHAIN_DELIVERIES.
+
+    Why: the in-flight cap turns deliveries away while an endpoint's slots are taken. If only
+    the sweeper brought them back, every worker beyond the cap would spend its time taking queue
+    messages only to be turned away, and a backlog to one endpoint would go slower with more
+    workers (measured: 8 deliveries/s with 4 workers and one endpoint, against 60 with one
+    worker). The worker whose slot frees sends what waits instead, in creation order.
+    """
+    started = time.monotonic()
+    first: str | None = None
+    for _ in range(CHAIN_DELIVERIES):
+        delivery = Delivery.objects.select_related("endpoint", "event").get(pk=delivery.pk)
+        with log_context(message_id=delivery.event.message_id, endpoint=delivery.endpoint_id):
+            outcome = _attempt(delivery)
+        first = first or outcome
+        if outcome != OutboxStatus.DONE or time.monotonic() - started >= CHAIN_SECONDS:
+            break  # a failing endpoint is left to its backoff, not hammered
+        following = _claim_next(delivery.endpoint_id)
+        if following is None:
+            break
+        delivery = following
+    return first or OutboxStatus.DONE
+
+
+def _claim_next(endpoint_id: int) -> Delivery | None:
+    """The endpoint's oldest due delivery, claimed (whether or not a queue message waits for it:
+    that message then finds it taken and does nothing)."""
+    now = timezone.now()
+    candidates = (
+        Delivery.objects.filter(
+            endpoint_id=endpoint_id, status=OutboxStatus.PENDING, next_attempt_at__lte=now
+        )
+        .order_by("created_at", "id")
+        .values_list("pk", flat=True)[:3]
+    )
+    for pk in candidates:  # another worker may win one: try the next
+        claimed = outbox.claim(Delivery, pk, now=now)
+        if claimed is not None:
+            return claimed
+    return None
 
 
 def _attempt(delivery: Delivery) -> str:
@@ -138,8 +189,12 @@ def _attempt(delivery: Delivery) -> str:
         _release(delivery, None)  # held until the endpoint is enabled again
         return "held"
     if too_many_in_flight(delivery, now):
-        # One slow endpoint must not hold every worker: try again in a moment.
-        _release(delivery, now + IN_FLIGHT_BACKOFF)
+        # One slow endpoint must not hold every worker. Turned away, not failed: the delivery
+        # stays due, so the worker whose delivery to this endpoint finishes next sends it
+        # (deliver_claimed); the short lease keeps the sweeper from handing it straight back,
+        # and has it handed out again if no one has taken it by then.
+        due = min(delivery.next_attempt_at or now, now)
+        _release(delivery, due, locked_until=now + IN_FLIGHT_BACKOFF)
         return "deferred"
     body = bytes(event.payload)
     headers = request_headers(endpoint, event, body)
@@ -150,7 +205,7 @@ def _attempt(delivery: Delivery) -> str:
         connect_timeout=settings.WEBHOOK_CONNECT_TIMEOUT,
         total_timeout=settings.WEBHOOK_TIMEOUT,
     )
-    Attempt.objects.create(
+    attempt = Attempt(
         delivery=delivery,
         request_headers={k: v for k, v in headers.items() if k != "webhook-signature"}
         | {"webhook-signature": "v1,…"},
@@ -161,21 +216,29 @@ def _attempt(delivery: Delivery) -> str:
     )
     attempted = {"last_status_code": result.status, "last_attempt_at": timezone.now()}
     if result.status is not None and 200 <= result.status < 300:
-        outbox.complete(delivery, succeeded_at=timezone.now(), **attempted)
-        Endpoint.objects.filter(pk=endpoint.pk).update(
-            last_success_at=timezone.now(), failing_since=None
-        )
+        # The attempt's log, the delivery's new state and the endpoint's last success commit
+        # together: one commit (one WAL flush) per delivery instead of three.
+        with transaction.atomic():
+            attempt.save()
+            outbox.complete(delivery, succeeded_at=timezone.now(), **attempted)
+            Endpoint.objects.filter(pk=endpoint.pk).update(
+                last_success_at=timezone.now(), failing_since=None
+            )
         return OutboxStatus.DONE
     reason = result.error or f"HTTP {result.status}"
     if result.status == 410:
-        outbox.fail(delivery, f"{reason}: the endpoint is gone", permanent=True, **attempted)
+        with transaction.atomic():
+            attempt.save()
+            outbox.fail(delivery, f"{reason}: the endpoint is gone", permanent=True, **attempted)
         disable_endpoint(endpoint, reason="The endpoint answered 410 Gone.")
         return OutboxStatus.DEAD
     retry_after = timedelta(seconds=result.retry_after) if result.retry_after else None
     if result.status not in (429, 503):
         retry_after = None
-    status = outbox.fail(delivery, reason, retry_after=retry_after, **attempted)
-    note_failure(endpoint)
+    with transaction.atomic():
+        attempt.save()
+        status = outbox.fail(delivery, reason, retry_after=retry_after, **attempted)
+    note_failure(endpoint)  # may email the admins: outside the transaction
     return status
 
 
