@@ -3,19 +3,25 @@ webhooks out, through real processes, with 1, 2 and 4 worker processes on both b
 
 Run from the repository root:
 
-    .venv/bin/python benchmarks/pipeline.py --quick                  # smoke test (about a minute)
-    .venv/bin/python benchmarks/pipeline.py                          # 6 configurations
-    .venv/bin/python benchmarks/pipeline.py --events 20000 --configs redis:4
+    .venv/bin/python benchmarks/pipeline.py --quick             # smoke test (about a minute)
+    .venv/bin/python benchmarks/pipeline.py                     # 6 configurations x 3,000
+    .venv/bin/python benchmarks/pipeline.py --configs redis:4   # one configuration x 20,000
+    .venv/bin/python benchmarks/pipeline.py --configs orm:2 --events 6000 --rate 20
+
+`--events` defaults to 20,000 for a single configuration and to 3,000 per configuration when
+several run (six configurations of 20,000 take hours on 2 cores).
 
 For each configuration (broker:workers) it copies a scratch PostgreSQL database (migrated and
 seeded once: a shop, one customer with an open ticket per order, two endpoints at a loopback
 receiver), starts gunicorn (2 sync workers), `manage.py qcluster` (Q_WORKERS = workers) and
 `manage.py sweep --loop`, and sends the webhooks of N/6 orders (created, shipped, in transit,
 delivered, refunded, cancelled; benchmarks/harness.py `Story`) as fast as C client threads get
-200s, orders overlapping. Then it waits until every row is worked off and prints:
+200s (or at `--rate` per second), orders overlapping. Then it waits until every row is worked
+off and prints:
 
 - inbound acknowledgements/s and the p50/p99 acknowledgement latency (client side);
-- events processed/s (inbound rows done over the time from the first acceptance to the last);
+- events processed/s (inbound rows done over the time from the first acceptance to the last)
+  and rows/s (events, emails and deliveries finished over the whole run, until nothing is open);
 - end to end, from acceptance (the inbound row's created_at) to the customer email being sent
   (Notification.sent_at) and to the outbound delivery arriving at the receiver (p50/p99);
 - the backlog curve: open outbox rows sampled every second;
@@ -142,6 +148,7 @@ class Run:
     ack_latencies: list[float] = dataclasses.field(default_factory=list)  # seconds
     drive_seconds: float = 0.0
     processed: int = 0
+    rows_done: int = 0  # inbound events, emails and deliveries finished
     process_seconds: float = 0.0  # first acceptance to last event processed
     drain_seconds: float = 0.0  # drive start to nothing open
     settled: bool = False
@@ -159,6 +166,11 @@ class Run:
     @property
     def processed_per_s(self) -> float:
         return self.processed / self.process_seconds if self.process_seconds else 0.0
+
+    @property
+    def work_per_s(self) -> float:
+        """Outbox rows (events, emails, deliveries) finished per second of the whole run."""
+        return self.rows_done / self.drain_seconds if self.drain_seconds else 0.0
 
     @property
     def non_200(self) -> int:
@@ -181,13 +193,17 @@ class Run:
 # --- driving Shopify's side ---------------------------------------------------------------------
 
 
-def drive(shopify: Shopify, hooks, concurrency: int, deadline: float, run: Run) -> DriveResult:
-    """Closed loop: C threads post the webhooks in order, each as soon as the previous answer
-    came; anything but a 200 is retried (as Shopify would) until the deadline. Latency counts
-    from the first post of a webhook to its 200."""
+def drive(
+    shopify: Shopify, hooks, concurrency: int, deadline: float, run: Run, rate: float = 0.0
+) -> DriveResult:
+    """C threads post the webhooks in order; anything but a 200 is retried (as Shopify would)
+    until the deadline. Closed loop (rate 0): each thread posts as soon as its previous answer
+    came, latency from the first post to the 200. Open loop (rate > 0): webhook i is due at
+    t0 + i/rate and its latency counts from then, so a server falling behind shows."""
     result = DriveResult()
     counter = itertools.count()
     lock = threading.Lock()
+    t0 = time.perf_counter()
 
     def worker() -> None:
         mine = DriveResult()
@@ -197,6 +213,10 @@ def drive(shopify: Shopify, hooks, concurrency: int, deadline: float, run: Run) 
             if i >= len(hooks):
                 break
             started = time.perf_counter()
+            if rate:
+                started = t0 + i / rate
+                if started > time.perf_counter():
+                    time.sleep(started - time.perf_counter())
             accepted = shopify.deliver(hooks[i], mine, deadline, retry_every=0.2)
             if accepted:
                 latencies.append(time.perf_counter() - started)
@@ -205,7 +225,6 @@ def drive(shopify: Shopify, hooks, concurrency: int, deadline: float, run: Run) 
             run.ack_latencies.extend(latencies)
 
     threads = [threading.Thread(target=worker, daemon=True) for _ in range(concurrency)]
-    t0 = time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -320,6 +339,10 @@ def end_to_end(db: Db, hooks, receiver: Receiver, names: dict[int, str], run: Ru
         "count(*) FILTER (WHERE status = 'done') AS done FROM integrations_inboundwebhook"
     )[0]
     run.processed = first_row["done"]
+    run.rows_done = sum(
+        db.value(f"SELECT count(*) FROM {table} WHERE status = 'done'")
+        for table in OUTBOX_TABLES.values()
+    )
     if first_row["first"] and first_row["last"]:
         run.process_seconds = (first_row["last"] - first_row["first"]).total_seconds()
 
@@ -414,7 +437,7 @@ def run_config(
         shopify = Shopify(stack.base_url, SHOP, SHOP_SECRET)
         sampler = Sampler(database_url, redis_client, TierMeter(stack, database)).start()
         deadline = time.monotonic() + args.timeout
-        result = drive(shopify, hooks, args.concurrency, deadline, run)
+        result = drive(shopify, hooks, args.concurrency, deadline, run, rate=args.rate)
         run.acked = len(result.accepted)
         run.statuses = result.statuses
         print(
@@ -492,6 +515,7 @@ def table(runs: list[Run]) -> str:
         "ack p50 ms",
         "ack p99 ms",
         "events/s",
+        "rows/s",
         "email p50 s",
         "email p99 s",
         "delivery p50 s",
@@ -514,6 +538,7 @@ def table(runs: list[Run]) -> str:
                 ms(percentile(r.ack_latencies, 50)),
                 ms(percentile(r.ack_latencies, 99)),
                 f"{r.processed_per_s:.0f}",
+                f"{r.work_per_s:.0f}",
                 sec(percentile(r.email_latencies, 50)),
                 sec(percentile(r.email_latencies, 99)),
                 sec(percentile(r.delivery_latencies, 50)),
@@ -552,8 +577,8 @@ def report(runs: list[Run]) -> None:
             )
         print(f"  CPU {cpu_line(r)}")
         print(
-            f"  sweeper handed out {r.reenqueued} rows (deferred deliveries and retries; "
-            f"rows waiting in the queue are leased and not handed out again)"
+            f"  sweeper handed out {r.reenqueued} rows (due retries, deliveries the in-flight cap "
+            f"deferred, and rows whose queue lease ran out while they waited)"
         )
         if r.books is not None:
             b = r.books
@@ -571,11 +596,11 @@ def report(runs: list[Run]) -> None:
         if len(per) > 1:
             base = per[min(per)]
             steps = ", ".join(
-                f"x{w}: {per[w].processed_per_s / base.processed_per_s:.2f}"
+                f"x{w}: {per[w].work_per_s / base.work_per_s:.2f}"
                 for w in sorted(per)
-                if base.processed_per_s
+                if base.work_per_s
             )
-            print(f"scaling of events/s on {broker} relative to {min(per)} worker(s): {steps}")
+            print(f"scaling of rows/s on {broker} relative to {min(per)} worker(s): {steps}")
 
 
 def as_json(runs: list[Run], info: dict) -> dict:
@@ -590,6 +615,8 @@ def as_json(runs: list[Run], info: dict) -> dict:
             "ack_p50_ms": percentile(r.ack_latencies, 50) * 1000,
             "ack_p99_ms": percentile(r.ack_latencies, 99) * 1000,
             "events_per_s": r.processed_per_s,
+            "rows_done": r.rows_done,
+            "rows_per_s": r.work_per_s,
             "email_p50_s": percentile(r.email_latencies, 50),
             "email_p99_s": percentile(r.email_latencies, 99),
             "emails": len(r.email_latencies),
@@ -612,7 +639,12 @@ def as_json(runs: list[Run], info: dict) -> dict:
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--events", type=int, help="webhooks per configuration (default 20000)")
+    parser.add_argument(
+        "--events",
+        type=int,
+        help="webhooks per configuration (default 20000 for one configuration, 3000 each when "
+        "several run: six configurations of 20000 take hours on 2 cores)",
+    )
     parser.add_argument(
         "--configs",
         type=parse_configs,
@@ -620,22 +652,32 @@ def parse_args(argv=None) -> argparse.Namespace:
     )
     parser.add_argument("--quick", action="store_true", help="smoke test: 300 events, 2 configs")
     parser.add_argument("--concurrency", type=int, default=4, help="client threads (default 4)")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="webhooks per second, open loop (default 0: as fast as the client threads go)",
+    )
     parser.add_argument("--web-workers", type=int, default=2, help="gunicorn workers (default 2)")
     parser.add_argument(
-        "--timeout", type=float, help="seconds per configuration, drive and drain (default 1800)"
+        "--timeout",
+        type=float,
+        help="seconds per configuration, drive and drain (default 600 + 0.2 per event)",
     )
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/12")
     parser.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--json", type=Path, help="also write the results (and curves) here")
     args = parser.parse_args(argv)
-    if args.events is None:
-        args.events = 300 if args.quick else 20_000
     if args.configs is None:
         args.configs = parse_configs(QUICK_CONFIGS if args.quick else DEFAULT_CONFIGS)
+    if args.events is None:
+        args.events = 300 if args.quick else 20_000 if len(args.configs) == 1 else 3_000
     if args.timeout is None:
-        args.timeout = 300.0 if args.quick else 1800.0
+        args.timeout = 600.0 + 0.2 * args.events
     if args.events < EVENTS_PER_STORY or min(args.concurrency, args.web_workers) < 1:
         parser.error("--events must be at least 6; --concurrency and --web-workers positive")
+    if args.rate < 0:
+        parser.error("--rate must not be negative")
     return args
 
 
@@ -699,7 +741,9 @@ def main(argv=None) -> int:
         f"{info['date']}: {info['nproc']} cores ({info['cpu']}), PostgreSQL {info['postgresql']}"
         + (f", Redis {info['redis']}" if "redis" in info else "")
         + f"; {n_stories * EVENTS_PER_STORY} webhooks ({n_stories} orders) per configuration, "
-        f"client C={args.concurrency}, gunicorn {args.web_workers} sync workers; configurations "
+        f"client C={args.concurrency}"
+        + (f" at {args.rate:g}/s" if args.rate else " as fast as answered")
+        + f", gunicorn {args.web_workers} sync workers; configurations "
         + ", ".join(c.label for c in args.configs),
         flush=True,
     )
