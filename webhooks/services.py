@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from bookbag.core import outbox
@@ -30,6 +31,7 @@ USER_AGENT = "Bookbag-Webhooks/1.0"
 ROTATION_OVERLAP = timedelta(hours=24)
 DISABLE_AFTER = timedelta(days=5)
 IN_FLIGHT_BACKOFF = timedelta(seconds=2)
+DEFERRED = "deferred"  # turned away by the endpoint's in-flight cap (not an attempt)
 # A worker carries on with an endpoint's next due deliveries for at most this long / this many
 # (deliver_claimed); far below django-q2's task timeout (Q_TIMEOUT, 120 s) even when the last
 # attempt takes its full 15 s.
@@ -105,37 +107,67 @@ def request_headers(endpoint: Endpoint, event: Event, body: bytes) -> dict[str, 
     }
 
 
-def _release(
-    delivery: Delivery, next_attempt_at: datetime | None, locked_until: datetime | None = None
-) -> None:
-    """Give back a claim without counting it as an attempt (held, or too many in flight)."""
+def _release(delivery: Delivery, next_attempt_at: datetime | None) -> None:
+    """Give back a claim without counting it as an attempt (the endpoint is disabled)."""
     Delivery.objects.filter(pk=delivery.pk, status=OutboxStatus.IN_PROGRESS).update(
         status=OutboxStatus.PENDING,
         attempts=max(delivery.attempts - 1, 0),
         next_attempt_at=next_attempt_at,
-        locked_until=locked_until,
+        locked_until=None,
     )
 
 
-def too_many_in_flight(delivery: Delivery, now: datetime) -> bool:
-    others = (
-        Delivery.objects.filter(
-            endpoint_id=delivery.endpoint_id, status=OutboxStatus.IN_PROGRESS, locked_until__gt=now
+def _claim_within_cap(delivery_pk: int) -> Delivery | str | None:
+    """Claim a delivery for one attempt, unless its endpoint already has `max_in_flight`
+    deliveries in flight: then DEFERRED, without claiming it. None when it is not claimable
+    (another worker has it, it is finished, or it is not due).
+
+    The count and the claim happen under a lock on the endpoint's row, so two workers cannot
+    both take the last slot, and a worker that is turned away never holds a slot, not even for
+    a moment (it would turn away the deliveries of the workers that do hold one).
+    """
+    now = timezone.now()
+    claimable = Q(status=OutboxStatus.PENDING, next_attempt_at__lte=now) | Q(
+        status=OutboxStatus.IN_PROGRESS, locked_until__lt=now
+    )
+    with transaction.atomic():
+        endpoint_id = (
+            Delivery.objects.filter(claimable, pk=delivery_pk)
+            .values_list("endpoint_id", flat=True)
+            .first()
         )
-        .exclude(pk=delivery.pk)
-        .count()
-    )
-    return others >= delivery.endpoint.max_in_flight
+        if endpoint_id is None:
+            return None
+        cap = (
+            Endpoint.objects.select_for_update()
+            .filter(pk=endpoint_id)
+            .values_list("max_in_flight", flat=True)
+            .first()
+        )
+        in_flight = Delivery.objects.filter(
+            endpoint_id=endpoint_id, status=OutboxStatus.IN_PROGRESS, locked_until__gt=now
+        ).count()
+        if cap is not None and in_flight >= cap:
+            # One slow endpoint must not hold every worker. Turned away, not failed: it stays
+            # due, so the worker whose delivery to this endpoint finishes next sends it
+            # (deliver_claimed); the short lease keeps the sweeper from handing it straight
+            # back, and has it handed out again if no one has taken it by then.
+            Delivery.objects.filter(pk=delivery_pk, status=OutboxStatus.PENDING).update(
+                locked_until=now + IN_FLIGHT_BACKOFF
+            )
+            return DEFERRED
+        return outbox.claim(Delivery, delivery_pk, now=now)
 
 
 def deliver(delivery_pk: int) -> str | None:
     """One attempt at one delivery (then, after a success, at the endpoint's next ones: see
     deliver_claimed). Only a 2xx is success; 410 disables the endpoint. Returns what became of
-    this delivery, or None when another worker has it or it is not due."""
-    delivery = outbox.claim(Delivery, delivery_pk)
-    if delivery is None:
-        return None
-    return deliver_claimed(delivery)
+    this delivery: DEFERRED when its endpoint's in-flight slots are taken, None when another
+    worker has it or it is not due."""
+    claimed = _claim_within_cap(delivery_pk)
+    if not isinstance(claimed, Delivery):
+        return claimed
+    return deliver_claimed(claimed)
 
 
 def deliver_claimed(delivery: Delivery) -> str:
@@ -143,20 +175,22 @@ def deliver_claimed(delivery: Delivery) -> str:
     endpoint's next due delivery, oldest first, within CHAIN_SECONDS and CHAIN_DELIVERIES.
 
     Why: the in-flight cap turns deliveries away while an endpoint's slots are taken. If only
-    the sweeper brought them back, every worker beyond the cap would spend its time taking queue
+    the sweeper brought them back, workers beyond the cap would spend their time taking queue
     messages only to be turned away, and a backlog to one endpoint would go slower with more
-    workers (measured: 8 deliveries/s with 4 workers and one endpoint, against 60 with one
-    worker). The worker whose slot frees sends what waits instead, in creation order.
+    workers (measured: 8 deliveries/s with 4 workers and one endpoint). The worker whose slot
+    frees sends what waits instead, in creation order.
     """
     started = time.monotonic()
     first: str | None = None
-    for _ in range(CHAIN_DELIVERIES):
+    for sent in range(1, CHAIN_DELIVERIES + 1):
         delivery = Delivery.objects.select_related("endpoint", "event").get(pk=delivery.pk)
         with log_context(message_id=delivery.event.message_id, endpoint=delivery.endpoint_id):
             outcome = _attempt(delivery)
         first = first or outcome
-        if outcome != OutboxStatus.DONE or time.monotonic() - started >= CHAIN_SECONDS:
+        if outcome != OutboxStatus.DONE:
             break  # a failing endpoint is left to its backoff, not hammered
+        if sent == CHAIN_DELIVERIES or time.monotonic() - started >= CHAIN_SECONDS:
+            break  # claim nothing more than will be attempted
         following = _claim_next(delivery.endpoint_id)
         if following is None:
             break
@@ -166,17 +200,20 @@ def deliver_claimed(delivery: Delivery) -> str:
 
 def _claim_next(endpoint_id: int) -> Delivery | None:
     """The endpoint's oldest due delivery, claimed (whether or not a queue message waits for it:
-    that message then finds it taken and does nothing)."""
-    now = timezone.now()
+    that message then finds it taken and does nothing); None if none, or no slot is free."""
     candidates = (
         Delivery.objects.filter(
-            endpoint_id=endpoint_id, status=OutboxStatus.PENDING, next_attempt_at__lte=now
+            endpoint_id=endpoint_id,
+            status=OutboxStatus.PENDING,
+            next_attempt_at__lte=timezone.now(),
         )
         .order_by("created_at", "id")
         .values_list("pk", flat=True)[:3]
     )
     for pk in candidates:  # another worker may win one: try the next
-        claimed = outbox.claim(Delivery, pk, now=now)
+        claimed = _claim_within_cap(pk)
+        if claimed == DEFERRED:
+            return None
         if claimed is not None:
             return claimed
     return None
@@ -184,18 +221,9 @@ def _claim_next(endpoint_id: int) -> Delivery | None:
 
 def _attempt(delivery: Delivery) -> str:
     endpoint, event = delivery.endpoint, delivery.event
-    now = timezone.now()
     if not endpoint.active:
         _release(delivery, None)  # held until the endpoint is enabled again
         return "held"
-    if too_many_in_flight(delivery, now):
-        # One slow endpoint must not hold every worker. Turned away, not failed: the delivery
-        # stays due, so the worker whose delivery to this endpoint finishes next sends it
-        # (deliver_claimed); the short lease keeps the sweeper from handing it straight back,
-        # and has it handed out again if no one has taken it by then.
-        due = min(delivery.next_attempt_at or now, now)
-        _release(delivery, due, locked_until=now + IN_FLIGHT_BACKOFF)
-        return "deferred"
     body = bytes(event.payload)
     headers = request_headers(endpoint, event, body)
     result = transport.post(
@@ -218,12 +246,13 @@ def _attempt(delivery: Delivery) -> str:
     if result.status is not None and 200 <= result.status < 300:
         # The attempt's log, the delivery's new state and the endpoint's last success commit
         # together: one commit (one WAL flush) per delivery instead of three.
+        # The endpoint's row first: claims lock it before the delivery's (no deadlock).
         with transaction.atomic():
-            attempt.save()
-            outbox.complete(delivery, succeeded_at=timezone.now(), **attempted)
             Endpoint.objects.filter(pk=endpoint.pk).update(
                 last_success_at=timezone.now(), failing_since=None
             )
+            attempt.save()
+            outbox.complete(delivery, succeeded_at=timezone.now(), **attempted)
         return OutboxStatus.DONE
     reason = result.error or f"HTTP {result.status}"
     if result.status == 410:
