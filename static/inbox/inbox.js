@@ -352,6 +352,14 @@
     );
   }
 
+  // --- Tag colours: set through the CSSOM, which the Content-Security-Policy allows, where a
+  // style attribute in the markup would be refused (no inline styles).
+  function paintTags() {
+    $$("[data-tag-color]").forEach((el) => el.style.setProperty("--tag", el.dataset.tagColor));
+  }
+  paintTags();
+  document.addEventListener("inbox:refreshed", paintTags);
+
   // --- Keyboard --------------------------------------------------------------------------------
   const list = page === "list" ? setupList() : null;
   const ticket = page === "ticket" ? setupTicket() : null;
