@@ -123,13 +123,18 @@ class EndpointAdmin(ConsoleAdminMixin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             was_active = Endpoint.objects.filter(pk=obj.pk).values_list("active", flat=True).first()
+            disabling = was_active and not obj.active
+            if disabling:
+                # Saved still active: disable_endpoint switches it off only if it is on, and
+                # records why and holds its pending deliveries when it does.
+                obj.active = True
             super().save_model(request, obj, form, change)
-            if obj.active and not was_active:
+            if disabling:
+                services.disable_endpoint(obj, reason=f"Disabled by {request.user.get_username()}.")
+                obj.active = False
+            elif obj.active and not was_active:
                 sent = services.enable_endpoint(obj, send_held=True)
                 self.message_user(request, f"Enabled; {sent} held deliveries queued to be sent.")
-            elif was_active and not obj.active:
-                obj.active = True
-                services.disable_endpoint(obj, reason=f"Disabled by {request.user.get_username()}.")
             return
         secret = signing.new_secret()
         obj.secret = secret
