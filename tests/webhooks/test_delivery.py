@@ -1,6 +1,7 @@
 """Outbound deliveries against a real HTTP receiver on loopback, verified by standardwebhooks."""
 
 import json
+import threading
 import time
 from datetime import timedelta
 
@@ -8,6 +9,7 @@ import pytest
 from django.core import mail
 from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from werkzeug import Response
 
 from bookbag.core import outbox
@@ -114,22 +116,31 @@ def test_a_timeout_is_recorded_and_retried(endpoint, receiver, ticket, run_queue
     settings.WEBHOOK_TIMEOUT = 0.5
     endpoint.event_types = ["ticket.resolved"]
     endpoint.save()
+    answered = threading.Event()
 
-    def slow(request):
-        time.sleep(1.5)
+    def too_slow(request):
+        time.sleep(1.5)  # past the sender's deadline
+        answered.set()
         return Response("late")
 
-    receiver.script = [Response("placeholder")]
-    receiver.httpserver.clear()
-    receiver.httpserver.expect_request("/hook").respond_with_handler(slow)
+    receiver.script = [too_slow]
 
     tickets.resolve(ticket=ticket)
     run_queued_tasks()
 
     delivery = Delivery.objects.get()
     attempt = delivery.attempt_log.get()
-    assert attempt.response_status is None and attempt.error
+    assert attempt.response_status is None
+    assert "0.5 s deadline" in attempt.error, attempt.error
     assert delivery.status == OutboxStatus.PENDING and delivery.next_attempt_at > timezone.now()
+
+    assert answered.wait(5)  # the test server answers one request at a time
+    retry_due(run_queued_tasks)
+
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == (OutboxStatus.DONE, 2)
+    assert [r["id"] for r in receiver.received] == [delivery.event.message_id] * 2
+    assert all(r["verified_by"] for r in receiver.received)
 
 
 def test_a_redirect_is_not_followed(endpoint, receiver, ticket, run_queued_tasks, httpserver):
@@ -315,18 +326,49 @@ def test_resend_sends_again_with_the_same_webhook_id(endpoint, receiver, ticket,
 
 
 def test_old_succeeded_deliveries_are_pruned_and_failed_ones_kept(
-    endpoint, receiver, ticket, run_queued_tasks
+    endpoint, receiver, ticket, run_queued_tasks, settings
 ):
-    receiver.script = [200, 500]
-    tickets.resolve(ticket=ticket)
-    tickets.reopen(ticket=ticket)
+    settings.WEBHOOK_RETENTION_DAYS = 7
+    endpoint.event_types = ["ticket.resolved", "ticket.reopened"]
+    endpoint.save()
+    receiver.script = [200, 500, 500, 200]
+    for change in (tickets.resolve, tickets.reopen, tickets.resolve, tickets.reopen):
+        change(ticket=ticket)
     run_queued_tasks()
-    Delivery.objects.update(created_at=timezone.now() - timedelta(days=31))
+    old_done, old_failing, old_dead, recent_done = Delivery.objects.order_by("id")
+    Delivery.objects.filter(pk=old_dead.pk).update(status=OutboxStatus.DEAD, next_attempt_at=None)
+    Delivery.objects.exclude(pk=recent_done.pk).update(
+        created_at=timezone.now() - timedelta(days=8)
+    )
+    Event.objects.filter(deliveries__in=[old_done, old_failing, old_dead]).update(
+        created_at=timezone.now() - timedelta(days=8)
+    )
 
-    services.prune_deliveries()
+    assert services.prune_deliveries() == 1
 
-    assert not Delivery.objects.filter(status=OutboxStatus.DONE).exists()
-    assert Delivery.objects.filter(status=OutboxStatus.PENDING).exists()
+    assert set(Delivery.objects.values_list("pk", flat=True)) == {
+        old_failing.pk, old_dead.pk, recent_done.pk,
+    }  # fmt: skip
+    assert not Attempt.objects.filter(delivery_id=old_done.pk).exists(), "its attempts went too"
+    assert not Event.objects.filter(pk=old_done.event_id).exists(), "and its event"
+    assert Attempt.objects.filter(delivery=old_dead).exists(), "a failure keeps its log"
+
+
+def test_pruning_runs_on_an_hourly_schedule(settings):
+    from django_q.models import Schedule
+
+    from tests.factories import DeliveryFactory
+
+    old = DeliveryFactory(status=OutboxStatus.DONE)
+    Delivery.objects.filter(pk=old.pk).update(
+        created_at=timezone.now() - timedelta(days=settings.WEBHOOK_RETENTION_DAYS + 1)
+    )
+    schedule = Schedule.objects.get(name="bookbag.prune")
+    assert schedule.schedule_type == Schedule.HOURLY and schedule.repeats < 0
+
+    import_string(schedule.func)()  # what the cluster runs every hour
+
+    assert not Delivery.objects.filter(pk=old.pk).exists()
 
 
 def test_no_endpoint_means_no_event_is_stored(ticket, db):
