@@ -22,6 +22,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.routers import DefaultRouter
 
+from bookbag.throttling import RateLimitHeadersMixin
 from integrations.api import InboundWebhookViewSet, OrderViewSet, ShopViewSet
 from notifications.api import NotificationViewSet
 from tickets.api import AgentViewSet, CustomerViewSet, TicketMessageViewSet, TicketViewSet
@@ -50,6 +51,12 @@ def not_found(request, path=""):
     raise NotFound("No such API endpoint.")
 
 
+def with_rate_limit_headers(view_class):
+    """The schema and docs views are drf-spectacular's; they are throttled like every API view
+    (anonymous callers per address), so they say how much is left like every API view."""
+    return type(view_class.__name__, (RateLimitHeadersMixin, view_class), {})
+
+
 router = Router()
 # Agents (and admins)
 router.register("tickets", TicketViewSet, basename="ticket")
@@ -67,11 +74,19 @@ router.register("event-types", EventTypeViewSet, basename="event-type")
 router.register("inbound-webhooks", InboundWebhookViewSet, basename="inbound-webhook")
 
 urlpatterns = [
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("schema/", with_rate_limit_headers(SpectacularAPIView).as_view(), name="schema"),
     # The split view serves Swagger UI's start-up script as a file: no inline script, so the
     # page works under the Content-Security-Policy (bookbag/security_headers.py).
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path(
+        "docs/",
+        with_rate_limit_headers(SpectacularSwaggerSplitView).as_view(url_name="api:schema"),
+        name="docs",
+    ),
+    path(
+        "redoc/",
+        with_rate_limit_headers(SpectacularRedocView).as_view(url_name="api:schema"),
+        name="redoc",
+    ),
     *router.urls,
     re_path(r"^(?P<path>.*)$", not_found, name="not-found"),
 ]
