@@ -1,6 +1,7 @@
 """Strict JSON for stored payloads: no NaN/Infinity, no NUL, no absurd nesting (shared/TRAPS.md)."""
 
 import json
+import math
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -14,6 +15,14 @@ class InvalidJSON(ValueError):
 
 def _reject_constant(name: str) -> Any:
     raise InvalidJSON(f"{name} is not valid JSON")
+
+
+def _finite_float(text: str) -> float:
+    # `1e400` parses to inf without passing through parse_constant; jsonb refuses it all the same.
+    value = float(text)
+    if not math.isfinite(value):
+        raise InvalidJSON(f"{text[:20]} is out of range")
+    return value
 
 
 def _depth(value: Any, limit: int) -> int:
@@ -37,7 +46,7 @@ def loads_strict(body: bytes | str, max_depth: int = MAX_DEPTH) -> Any:
         text = body.decode("utf-8") if isinstance(body, bytes) else body
         if "\x00" in text or "\\u0000" in text:
             raise InvalidJSON("NUL characters are not allowed")
-        value = json.loads(text, parse_constant=_reject_constant)
+        value = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
     except (UnicodeDecodeError, RecursionError) as exc:
         raise InvalidJSON(str(exc) or "too deeply nested") from exc
     except ValueError as exc:  # JSONDecodeError, and ints over Python's 4,300-digit limit
