@@ -5,6 +5,7 @@ never records anything. The answer is recorded by tickets.services.record_csat; 
 before the link expires replaces the first. After `expires_at` the page says so and refuses.
 """
 
+import re
 from datetime import timedelta
 
 from django.http import HttpRequest, HttpResponse
@@ -17,6 +18,9 @@ from tickets.forms import CsatForm
 from tickets.models import CsatSurvey
 
 ANSWER_WINDOW = timedelta(days=7)  # when a survey has no expires_at of its own
+# What secrets.token_urlsafe draws from. Anything else is no token: it never reaches the
+# database (a NUL would be a DataError, a 500, on PostgreSQL) and gets the same 404.
+TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def deadline(survey: CsatSurvey):
@@ -39,7 +43,7 @@ def survey(request: HttpRequest, token: str) -> HttpResponse:
         .defer("ticket__shop__webhook_secret", "ticket__shop__previous_webhook_secret")
         .filter(token=token)
         .first()
-        if len(token) <= 64
+        if TOKEN.fullmatch(token)
         else None
     )
     if survey is None:
