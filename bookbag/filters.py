@@ -2,8 +2,11 @@
 form fields: a NUL byte, an out-of-range integer or a malformed date is a 400, never a
 database error (shared/TRAPS.md: PostgreSQL refuses NUL in text and integers beyond bigint)."""
 
+import datetime as dt
+
 import django_filters
 from django import forms
+from django_filters.fields import IsoDateTimeField
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import filters
@@ -47,11 +50,31 @@ class BooleanFilter(django_filters.BooleanFilter):
     field_class = _StrictBooleanField
 
 
+class _UTCDateTimeField(IsoDateTimeField):
+    """An ISO 8601 time that can be expressed in UTC: `0001-01-01T00:00:00+05:00` is a valid
+    time but falls before year 1 in UTC, and converting it (SQLite stores naive UTC) raised
+    OverflowError, a 500."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is not None:
+            try:
+                value.astimezone(dt.UTC)
+            except OverflowError:
+                raise forms.ValidationError(
+                    "Out of range: give a time between the years 1 and 9999 in UTC.",
+                    code="invalid",
+                ) from None
+        return value
+
+
+class SinceFilter(django_filters.IsoDateTimeFilter):
+    field_class = _UTCDateTimeField
+
+
 def since_filter(field_name: str, description: str) -> django_filters.IsoDateTimeFilter:
     """Rows changed at or after an ISO 8601 time (a filter: never the pagination key)."""
-    return django_filters.IsoDateTimeFilter(
-        field_name=field_name, lookup_expr="gte", help_text=description
-    )
+    return SinceFilter(field_name=field_name, lookup_expr="gte", help_text=description)
 
 
 class SearchFilter(filters.SearchFilter):

@@ -139,6 +139,8 @@ def test_filters_combine_with_search_and_pagination(agent_api):
         ({"updated_since": "yesterday"}, "updated_since"),
         ({"updated_since": ""}, "updated_since"),
         ({"created_since": "2025-13-45"}, "created_since"),
+        ({"updated_since": "0001-01-01T00:00:00+05:00"}, "updated_since"),  # before year 1 UTC
+        ({"updated_since": "9999-12-31T23:59:59-05:00"}, "updated_since"),  # after 9999 UTC
         ({"shop": ["1", "2"]}, "shop"),
         ({"tag": "nul\x00"}, "tag"),
         ({"search": "x" * 201}, "search"),
