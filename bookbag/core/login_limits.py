@@ -8,6 +8,7 @@ digests, never a username or an address.
 
 import hashlib
 
+from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
@@ -18,8 +19,15 @@ MESSAGE = "Too many failed sign-in attempts. Wait 15 minutes, or reset your pass
 
 
 def client_address(request: HttpRequest) -> str:
-    # REMOTE_ADDR: behind a proxy it is the proxy's address, unless the proxy rewrites it
-    # (X-Forwarded-For is not trusted: any client can send one).
+    """REMOTE_ADDR, or behind TRUSTED_PROXY_HOPS proxies the address the outermost of them saw:
+    each proxy appends the address it got the request from to X-Forwarded-For, so only the last
+    `hops` entries are ours; anything left of them the client wrote itself."""
+    hops = getattr(settings, "TRUSTED_PROXY_HOPS", 0)
+    if hops > 0:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+        forwarded = [part.strip() for part in forwarded if part.strip()]
+        if len(forwarded) >= hops:
+            return forwarded[-hops]
     return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 

@@ -95,3 +95,28 @@ def test_a_successful_admin_sign_in_clears_the_usernames_failures(client):
         admin_sign_in(client, admin.username, "wrong")
 
     assert admin_sign_in(client, admin.username, TEST_PASSWORD)["Location"] == "/admin/"
+
+
+def test_behind_a_proxy_each_client_is_counted_by_the_address_the_proxy_saw(settings):
+    """The proxy appends the address it saw to X-Forwarded-For; whatever the client wrote there
+    itself (the left part) is ignored."""
+    settings.TRUSTED_PROXY_HOPS = 1
+    admin = AdminFactory()
+    attacker = Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="9.9.9.9, 203.0.113.7")
+    for _ in range(5):
+        admin_sign_in(attacker, admin.username, "wrong")
+
+    colleague = Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="198.51.100.4")
+    assert admin_sign_in(colleague, admin.username, TEST_PASSWORD)["Location"] == "/admin/"
+    spoofing = Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="198.51.100.4, 203.0.113.7")
+    assert LOCKED in admin_sign_in(spoofing, admin.username, TEST_PASSWORD).content.decode()
+
+
+def test_without_trusted_proxies_x_forwarded_for_is_ignored(settings):
+    settings.TRUSTED_PROXY_HOPS = 0
+    admin = AdminFactory()
+    for i in range(5):
+        admin_sign_in(Client(HTTP_X_FORWARDED_FOR=f"198.51.100.{i}"), admin.username, "wrong")
+
+    fresh_header = Client(HTTP_X_FORWARDED_FOR="198.51.100.99")
+    assert LOCKED in admin_sign_in(fresh_header, admin.username, TEST_PASSWORD).content.decode()
