@@ -6,7 +6,8 @@
 `detail` is a sentence for a person, `code` a stable word for a program (DRF's error codes:
 `not_authenticated`, `permission_denied`, `not_found`, `throttled`, ... and Bookbag's own
 `conflict`, `idempotency_key_in_use`, `idempotency_key_reused`), and `errors` (validation failures
-only) maps each field to its messages; errors not tied to one field are under `non_field_errors`.
+only) maps each field to its messages; errors not tied to one field are under `non_field_errors`,
+and those of a list item or a nested object under a dotted name (`tags.1`).
 """
 
 import math
@@ -38,12 +39,29 @@ def _code(exc: exceptions.APIException) -> str:
     return codes if isinstance(codes, str) else exc.default_code
 
 
-def _field_errors(detail) -> dict:
+def _field_errors(detail, prefix: str = "") -> dict[str, list[str]]:
+    """DRF nests the errors of list items and nested objects (`{"tags": {"1": [...]}}`); they
+    are flattened to dotted names (`{"tags.1": [...]}`) so every value is a list of messages."""
+    here = prefix or "non_field_errors"
     if isinstance(detail, dict):
-        return detail
+        flat: dict[str, list[str]] = {}
+        for key, value in detail.items():
+            for name, messages in _field_errors(
+                value, f"{prefix}.{key}" if prefix else str(key)
+            ).items():
+                flat.setdefault(name, []).extend(messages)
+        return flat
     if isinstance(detail, list):
-        return {"non_field_errors": detail}
-    return {"non_field_errors": [detail]}
+        flat = {}
+        for index, value in enumerate(detail):
+            if isinstance(value, dict | list):  # one item of a list (DRF gives {} for valid ones)
+                nested = _field_errors(value, f"{prefix}.{index}" if prefix else str(index))
+            else:
+                nested = {here: [str(value)]}
+            for name, messages in nested.items():
+                flat.setdefault(name, []).extend(messages)
+        return flat
+    return {here: [str(detail)]}
 
 
 def exception_handler(exc, context):

@@ -43,8 +43,9 @@ ERROR_SCHEMA = {
         "errors": {
             "type": "object",
             "description": "Validation errors only: field name → messages "
-            "(`non_field_errors` for the request as a whole).",
-            "additionalProperties": True,
+            "(`non_field_errors` for the request as a whole; a dotted name such as `tags.1` "
+            "for an item of a list).",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
         },
     },
     "required": ["detail", "code"],

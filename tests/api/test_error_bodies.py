@@ -79,6 +79,17 @@ def test_validation_errors_name_their_fields(agent_api, store):
     assert {"subject", "body"} <= set(body["errors"])
 
 
+def test_errors_inside_a_list_are_named_by_their_position(agent_api, store):
+    response = agent_api.post(
+        "/api/tickets/",
+        {"subject": "x", "body": "y", "customer_email": "a@example.com",
+         "tags": ["fine", "x" * 65, 42]},
+    )  # fmt: skip
+    body = assert_error_shape(response, 400, "invalid")
+    assert set(body["errors"]) == {"tags.1", "tags.2"}
+    assert body["errors"]["tags.2"] == ["Must be a string."]
+
+
 def test_query_parameter_errors_are_validation_errors(agent_api):
     body = assert_error_shape(agent_api.get("/api/tickets/", {"cursor": "x"}), 400, "invalid")
     assert "cursor" in body["errors"]
@@ -115,6 +126,10 @@ def test_the_schema_describes_the_error_shape_on_every_operation(anonymous_api):
     document = schema.json()
     error = document["components"]["schemas"]["Error"]
     assert set(error["required"]) == {"detail", "code"}
+    assert error["properties"]["errors"]["additionalProperties"] == {
+        "type": "array",
+        "items": {"type": "string"},
+    }
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
             if method == "parameters":
