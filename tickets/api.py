@@ -19,6 +19,7 @@ from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
+from bookbag.api_location import created_location
 from bookbag.api_schema import IDEMPOTENCY_KEY, IF_NONE_MATCH
 from bookbag.core.idempotency import idempotent
 from bookbag.filters import BooleanFilter, FilterBackend, SearchFilter, id_filter, since_filter
@@ -238,7 +239,7 @@ class TicketViewSet(
         serializer.is_valid(raise_exception=True)
         ticket = serializer.save()
         response = self.detail_response(ticket, status.HTTP_201_CREATED)
-        response["Location"] = f"{request.build_absolute_uri(request.path)}{ticket.pk}/"
+        response["Location"] = created_location(request, ticket.pk)
         return response
 
     def partial_update(self, request, *args, **kwargs):

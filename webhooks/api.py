@@ -11,6 +11,7 @@ from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 
 from bookbag.api_errors import Conflict
+from bookbag.api_location import created_location
 from bookbag.api_schema import IDEMPOTENCY_KEY
 from bookbag.core.idempotency import idempotent
 from bookbag.core.models import OutboxStatus
@@ -84,7 +85,7 @@ class EndpointViewSet(
                 endpoint.max_in_flight = data["max_in_flight"]
                 endpoint.save(update_fields=["max_in_flight", "updated_at"])
         response = self.with_secret(endpoint, status.HTTP_201_CREATED)
-        response["Location"] = f"{request.build_absolute_uri(request.path)}{endpoint.pk}/"
+        response["Location"] = created_location(request, endpoint.pk)
         return response
 
     def partial_update(self, request, *args, **kwargs):

@@ -320,4 +320,5 @@ def test_paths_work_without_the_trailing_slash(agent_api, store):
         "/api/tickets", {"subject": "x", "body": "x", "customer_email": "a@example.com"}
     )
     assert response.status_code == 201, response.content
+    assert response["Location"] == f"http://testserver/api/tickets/{response.json()['id']}/"
     assert agent_api.get(f"/api/tickets/{response.json()['id']}").status_code == 200

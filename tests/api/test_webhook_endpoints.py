@@ -50,6 +50,14 @@ def test_the_secret_returned_on_create_signs_the_test_event(admin_api, hook, run
     assert Delivery.objects.get(pk=delivery["id"]).status == "done"
 
 
+@pytest.mark.parametrize("path", ["/api/webhook-endpoints/", "/api/webhook-endpoints"])
+def test_the_location_of_a_new_endpoint_is_its_own_url(admin_api, hook, path):
+    response = admin_api.post(path, {"url": hook.url})
+    location = response["Location"]
+    assert location == f"http://testserver/api/webhook-endpoints/{response.json()['id']}/"
+    assert admin_api.get(location).json()["url"] == hook.url
+
+
 def test_the_secret_is_never_shown_again(admin_api, hook):
     created = register(admin_api, hook.url)
     secret = created["secret"]
@@ -157,7 +165,7 @@ def test_changing_the_url_to_a_private_address_is_refused_too(admin_api):
 @pytest.mark.parametrize(
     ("body", "field"),
     [
-        ({"url": "https://8.8.8.8/h", "event_types": ["ticket.exploded"]}, "event_types"),
+        ({"url": "https://8.8.8.8/h", "event_types": ["ticket.exploded"]}, "event_types.0"),
         ({"url": "https://8.8.8.8/h", "max_in_flight": 0}, "max_in_flight"),
         ({"url": "https://8.8.8.8/h", "max_in_flight": 21}, "max_in_flight"),
         ({"url": "https://8.8.8.8/h", "description": "x" * 256}, "description"),
