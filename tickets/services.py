@@ -94,8 +94,11 @@ def open_ticket(
     record_event(ticket=ticket, kind="created", actor=actor, automation=automation)
     signals.ticket_created.send(sender=Ticket, ticket=ticket, actor=actor, automation=automation)
     if body:
+        # The customer's own words have no author account, even when an agent or an API client
+        # opened the ticket for them (the actor is on the `created` timeline entry).
+        author = None if author_kind == AuthorKind.CUSTOMER else actor
         _add_message(
-            ticket=ticket, body=body, author_kind=author_kind, author=actor,
+            ticket=ticket, body=body, author_kind=author_kind, author=author,
             channel=channel, automation=automation,
         )  # fmt: skip
     return ticket

@@ -1,5 +1,7 @@
 """/api/tickets/: list, open, read and change tickets, always through tickets.services."""
 
+import json
+
 import pytest
 
 from tests.factories import (
@@ -112,6 +114,22 @@ def test_opening_a_ticket_by_email_creates_the_customer_and_the_first_message(ag
     assert [m["body"] for m in body["messages"]] == ["It was due on Monday."]
     assert body["messages"][0]["author_kind"] == "customer"
     assert TicketEvent.objects.filter(ticket=ticket, kind="created").exists()
+
+
+def test_the_first_message_is_the_customers_not_the_api_users(agent, agent_api, store, endpoint):
+    # The endpoint fixture brings a second shop, so this one is named.
+    response = agent_api.post(
+        "/api/tickets/",
+        {"subject": "Hi", "body": "Where is it?", "customer_email": "a@example.com",
+         "shop": store.pk},
+    )  # fmt: skip
+
+    [message] = response.json()["messages"]
+    assert (message["author_kind"], message["author"]) == ("customer", None)
+    published = json.loads(bytes(Event.objects.get(type="message.created").payload))
+    assert published["data"]["message"]["author"] is None
+    created = json.loads(bytes(Event.objects.get(type="ticket.created").payload))
+    assert created["data"]["actor"] == {"kind": "user", "name": agent.username}, "who opened it"
 
 
 def test_opening_by_email_finds_the_shops_existing_customer(agent_api, store):
