@@ -211,6 +211,23 @@ def sweep(now: datetime | None = None) -> dict[str, int]:
     return {m._meta.label: sweep_model(m, now=now) for m in registered()}
 
 
+def release_queue_leases(now: datetime | None = None) -> int:
+    """After a database outage: rows waiting for their queue message are sweepable again at once.
+
+    The tasks handed out while the database was away failed before they could claim their row,
+    and their messages are gone (Redis) or locked for Q_RETRY (ORM broker): without this, their
+    rows would wait out OUTBOX_QUEUE_LEASE_SECONDS (five minutes) after a blip of seconds. A row
+    whose message is still queued gets a second one; the claim makes that a no-op.
+    """
+    now = now or timezone.now()
+    released = 0
+    for model in registered():
+        released += model.objects.filter(status=OutboxStatus.PENDING, locked_until__gt=now).update(
+            locked_until=None, updated_at=now
+        )
+    return released
+
+
 def prune(model: type[OutboxModel], *, statuses, before: datetime, batch: int = 1000) -> int:
     """Delete finished rows older than `before`, a small batch per transaction, so no long lock
     is held and the table stays writable meanwhile. Returns how many rows went."""

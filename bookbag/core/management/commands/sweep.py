@@ -4,9 +4,33 @@ import signal
 import time
 
 from django.core.management.base import BaseCommand
-from django.db import OperationalError, close_old_connections
+from django.db import InterfaceError, OperationalError, close_old_connections
 
-from bookbag.core.outbox import sweep
+from bookbag.core.outbox import release_queue_leases, sweep
+
+OUTAGE = (OperationalError, InterfaceError)
+
+
+class SweepLoop:
+    """One sweep per tick. It remembers a database outage: the first tick after one releases the
+    rows whose queue messages the outage made useless (outbox.release_queue_leases)."""
+
+    def __init__(self) -> None:
+        self.outage = False
+
+    def tick(self) -> dict[str, int]:
+        """The rows enqueued per outbox. While the database is away its error is raised (and
+        remembered for the first tick after it)."""
+        close_old_connections()
+        try:
+            if self.outage:
+                release_queue_leases()
+            swept = sweep()
+        except OUTAGE:
+            self.outage = True
+            raise
+        self.outage = False
+        return swept
 
 
 class Command(BaseCommand):
@@ -24,13 +48,13 @@ class Command(BaseCommand):
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stopping.append(True))
         self.stdout.write(f"Sweeping every {interval:g}s (Ctrl-C stops)")
+        loop = SweepLoop()
         while not stopping:
-            close_old_connections()
             try:
-                swept = sweep()
+                swept = loop.tick()
                 if any(swept.values()):
                     self.stdout.write(self._describe(swept))
-            except OperationalError as exc:  # database away: keep trying, don't die
+            except OUTAGE as exc:  # database away: keep trying, don't die
                 self.stderr.write(f"sweep failed: {exc}")
             time.sleep(interval)
 
