@@ -59,6 +59,7 @@ from benchmarks.harness import (  # noqa: E402
     create_database,
     drive_in_steps,
     drop_database,
+    expire_claims_before,
     expire_dead_claims,
     format_table,
     interleave,
@@ -281,6 +282,8 @@ def _check_drive(books: Books, drive: DriveResult, allowed: tuple[str, ...] = ("
     if drive.unaccepted:
         books.notes.append(f"{len(drive.unaccepted)} webhooks never acknowledged")
         books.events_lost += len(drive.unaccepted)
+    if drive.not_sent:
+        books.fail(f"{drive.not_sent} webhooks never sent: the drive ran out of time")
 
 
 # --- 2. PostgreSQL restarted -------------------------------------------------------------------
@@ -318,22 +321,40 @@ def scenario_pg_restart(
         setup = _start(database_url, workdir / "run", "pg", all_stories, receiver, endpoints)
         outages: list[dict] = []
         stop = threading.Event()
-        drive_seconds = len(hooks) / rate
+        # Each crash lands while Shopify is sending: after a random share of one phase's
+        # webhooks went out, in phases spread over the drive (between phases nobody would call).
+        per_phase = len(all_stories)
+        phases = [min(5, int((i + 0.5) * 6 / restarts)) for i in range(restarts)]
+        targets = [p * per_phase + int(rng.uniform(0.1, 0.5) * per_phase) for p in phases]
+        sent = {"n": 0}
+        reached = threading.Condition()
+
+        def on_send(count: int) -> None:
+            with reached:
+                sent["n"] = max(sent["n"], count)
+                reached.notify_all()
 
         def restarter() -> None:
-            for i in range(restarts):
-                # Spread the outages over the drive, at a random moment within each share.
-                share = drive_seconds / restarts
-                wait = i * share + rng.uniform(0.2, 0.6) * share - (time.monotonic() - t0)
-                if stop.wait(max(0.5, wait)):
+            for target in targets:
+                with reached:
+                    reached.wait_for(lambda t=target: sent["n"] >= t or stop.is_set(), timeout)
+                if stop.is_set():
                     return
                 down_at = time.time()
                 pg.stop("immediate")  # a crash: no checkpoint, WAL replay on start
                 stop.wait(down)
                 pg.start()
-                outages.append({"down": down_at, "up": time.time()})
+                outage = {"down": down_at, "up": time.time(), "after_webhook": target}
+                if time_travel:
+                    # The claims the crash orphaned would end with their leases (60-120 s).
+                    db = Db(database_url)
+                    try:
+                        cutoff = dt.datetime.fromtimestamp(down_at, dt.UTC)
+                        outage["claims_expired"] = expire_claims_before(db, cutoff)
+                    finally:
+                        db.close()
+                outages.append(outage)
 
-        t0 = time.monotonic()
         thread = threading.Thread(target=restarter, daemon=True)
         thread.start()
         drive = drive_in_steps(
@@ -343,24 +364,21 @@ def scenario_pg_restart(
             rate=rate,
             timeout=timeout / 2,
             fast_forward=time_travel,
+            on_send=on_send,
         )
-        thread.join(timeout=restarts * (down + 90) + drive_seconds)
         stop.set()
+        with reached:
+            reached.notify_all()
+        thread.join(timeout=restarts * (down + 90))
         books.faults = len(outages)
+        books.details["outages"] = [
+            {k: v for k, v in o.items() if k not in ("down", "up")} for o in outages
+        ]
         if time_travel and outages:
-            # Workers whose task died with the database leave claims behind (their failure could
-            # not be recorded either): those leases end now instead of in 60-120 s.
             cutoff = dt.datetime.fromtimestamp(outages[-1]["up"], dt.UTC)
-            for table in (
-                "integrations_inboundwebhook",
-                "notifications_notification",
-                "webhooks_delivery",
-            ):
-                setup.db.execute(
-                    f"UPDATE {table} SET locked_until = now() - interval '1 second' "
-                    "WHERE status = 'in_progress' AND updated_at < %s",
-                    (cutoff,),
-                )
+            expire_claims_before(setup.db, cutoff)
+            # Queue messages taken by tasks that died with the database come back after
+            # Q_RETRY (600 s); settling waits for an empty queue, so they come back now.
             release_queue_locks(setup.db)
         _settle_or_note(setup, books, timeout, fast_forward=time_travel)
         check_books(
@@ -813,6 +831,7 @@ def main(argv=None) -> int:
             for scenario in args.scenarios:
                 started = time.monotonic()
                 print(f"== {scenario}", flush=True)
+                done_before = len(results)
                 size = args.sizes[scenario]
                 if scenario == "kills":
                     brokers = ["orm", "redis"] if args.broker == "both" else [args.broker]
@@ -849,16 +868,15 @@ def main(argv=None) -> int:
                             fresh("storms"), base / "storms", seed=args.seed, time_travel=tt, **size
                         )
                     )
-                last = results[-1]
-                print(
-                    f"   {time.monotonic() - started:.0f}s  details: "
-                    f"{json.dumps(last.details, default=str)}",
-                    flush=True,
-                )
-                for note in last.notes:
-                    print(f"   note: {note}", flush=True)
-                for failure in last.failures:
-                    print(f"   FAIL: {failure}", flush=True)
+                print(f"   {time.monotonic() - started:.0f}s", flush=True)
+                for last in results[done_before:]:
+                    print(
+                        f"   {last.scenario}: {json.dumps(last.details, default=str)}", flush=True
+                    )
+                    for note in last.notes:
+                        print(f"   note: {note}", flush=True)
+                    for failure in last.failures:
+                        print(f"   FAIL: {failure}", flush=True)
         finally:
             for db in databases:
                 drop_database(admin, db)

@@ -558,6 +558,20 @@ def expire_dead_claims(db: Db) -> int:
     return n
 
 
+def expire_claims_before(db: Db, cutoff: dt.datetime) -> int:
+    """After a database crash: claims taken before it belong to tasks that die on their next
+    query (the server dropped their connections), or died already without recording a failure.
+    Ends their leases now, as the lease expiry would; claims taken since then are not touched."""
+    n = 0
+    for table in OUTBOX_TABLES.values():
+        n += db.execute(
+            f"UPDATE {table} SET locked_until = now() - interval '1 second' "
+            "WHERE status = 'in_progress' AND updated_at < %s",
+            (cutoff,),
+        )
+    return n
+
+
 def release_queue_locks(db: Db) -> int:
     """Call while no qcluster runs: queue messages a killed cluster had taken come back now, as
     they would after Q_RETRY seconds (ORM broker)."""
@@ -813,6 +827,7 @@ class DriveResult:
     duplicates: int = 0
     statuses: Counter = dataclasses.field(default_factory=Counter)  # every answer, retries too
     unaccepted: list[Webhook] = dataclasses.field(default_factory=list)  # gave up (deadline)
+    not_sent: int = 0  # never posted at all: the drive ran out of time first
     posts: int = 0
     elapsed: float = 0.0
 
@@ -822,6 +837,7 @@ class DriveResult:
         self.duplicates += other.duplicates
         self.statuses += other.statuses
         self.unaccepted += other.unaccepted
+        self.not_sent += other.not_sent
         self.posts += other.posts
 
 
@@ -891,11 +907,14 @@ class Shopify:
         threads: int = 4,
         timeout: float = 600,
         on_progress: Callable[[int], None] | None = None,
+        on_send: Callable[[int], None] | None = None,
     ) -> DriveResult:
-        """Send `hooks` in order at `rate` per second (open loop) from `threads` threads."""
+        """Send `hooks` in order at `rate` per second (open loop) from `threads` threads.
+        `on_send(i)` is called as hook i is first posted, `on_progress(i)` once it is answered."""
         result = DriveResult()
         lock = threading.Lock()
         index = iter(range(len(hooks)))
+        taken = []
         t0 = time.monotonic()
         deadline = t0 + timeout
         partials = []
@@ -905,12 +924,16 @@ class Shopify:
             partials.append(mine)
             while True:
                 with lock:
-                    i = next(index, None)
-                if i is None or time.monotonic() > deadline:
+                    i = next(index, None) if time.monotonic() <= deadline else None
+                    if i is not None:
+                        taken.append(i)
+                if i is None:
                     return
                 due = t0 + i / rate
                 if due > time.monotonic():
                     time.sleep(due - time.monotonic())
+                if on_send:
+                    on_send(i)
                 self.deliver(hooks[i], mine, deadline)
                 if on_progress:
                     on_progress(i)
@@ -922,6 +945,7 @@ class Shopify:
             thread.join(timeout + 30)
         for part in partials:
             result.merge(part)
+        result.not_sent = len(hooks) - len(taken)
         result.elapsed = time.monotonic() - t0
         return result
 
@@ -1159,17 +1183,26 @@ def drive_in_steps(
     timeout: float,
     threads: int = 4,
     fast_forward: bool = True,
+    on_send: Callable[[int], None] | None = None,
 ) -> DriveResult:
     """Step p of every order, then step p + 1 once all of step p is processed: Shopify's steps of
     one order are minutes to days apart, so kills and outages land between and within steps
-    without reordering one order's events (scenario 4 reorders them on purpose)."""
+    without reordering one order's events (scenario 4 reorders them on purpose).
+    `on_send(n)`: webhook number n of the whole drive (phase by phase) is being posted."""
     result = DriveResult()
     t0 = time.monotonic()
     deadline = t0 + timeout
     for phase in range(len(PHASES)):
         hooks = [story.webhook(phase) for story in all_stories]
+        offset = phase * len(hooks)
         result.merge(
-            shopify.drive(hooks, rate=rate, threads=threads, timeout=deadline - time.monotonic())
+            shopify.drive(
+                hooks,
+                rate=rate,
+                threads=threads,
+                timeout=deadline - time.monotonic(),
+                on_send=(lambda i, offset=offset: on_send(offset + i)) if on_send else None,
+            )
         )
         accepted = [h.webhook_id for h in hooks if h.webhook_id in result.accepted]
         wait_processed(db, accepted, deadline - time.monotonic(), fast_forward=fast_forward)
