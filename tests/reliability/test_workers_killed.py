@@ -28,6 +28,7 @@ def test_killed_workers_lose_no_event_and_do_nothing_twice(database_url, tmp_pat
         **size,
     )
 
+    assert ("redis broker" in books.scenario) == bool(settings.REDIS_URL)
     assert books.faults == size["kills"]
     assert_books_balance(books)
     assert books.details["inbound"] == {"done": books.events_driven}, "every event applied"
