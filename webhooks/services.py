@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q, Subquery
 from django.utils import timezone
 
 from bookbag.core import outbox
@@ -30,13 +30,19 @@ logger = logging.getLogger(__name__)
 USER_AGENT = "Bookbag-Webhooks/1.0"
 ROTATION_OVERLAP = timedelta(hours=24)
 DISABLE_AFTER = timedelta(days=5)
-IN_FLIGHT_BACKOFF = timedelta(seconds=2)
 DEFERRED = "deferred"  # turned away by the endpoint's in-flight cap (not an attempt)
-# A worker carries on with an endpoint's next due deliveries for at most this long / this many
-# (deliver_claimed); far below django-q2's task timeout (Q_TIMEOUT, 120 s) even when the last
-# attempt takes its full 15 s.
+# A worker carries on with an endpoint's next waiting deliveries for at most this long / this
+# many (deliver_claimed), then hands the rest back to the queue, behind what is already queued;
+# far below django-q2's task timeout (Q_TIMEOUT, 120 s) even when the last attempt takes 15 s.
 CHAIN_SECONDS = 10.0
 CHAIN_DELIVERIES = 100
+
+
+def deferral_lease() -> timedelta:
+    """How long a delivery turned away by the cap is left to a freed slot before the sweeper
+    hands it out again: longer than an attempt can last, so normally the slot's worker takes it
+    first, and the sweeper does not hand the same waiting rows out again and again."""
+    return timedelta(seconds=settings.WEBHOOK_TIMEOUT + 5)
 
 
 def new_message_id() -> str:
@@ -120,7 +126,8 @@ def _release(delivery: Delivery, next_attempt_at: datetime | None) -> None:
 def _claim_within_cap(delivery_pk: int) -> Delivery | str | None:
     """Claim a delivery for one attempt, unless its endpoint already has `max_in_flight`
     deliveries in flight: then DEFERRED, without claiming it. None when it is not claimable
-    (another worker has it, it is finished, or it is not due).
+    (another worker has it, it is finished, or it is not due). The claimed row comes with its
+    endpoint and event.
 
     The count and the claim happen under a lock on the endpoint's row, so two workers cannot
     both take the last slot, and a worker that is turned away never holds a slot, not even for
@@ -130,33 +137,41 @@ def _claim_within_cap(delivery_pk: int) -> Delivery | str | None:
     claimable = Q(status=OutboxStatus.PENDING, next_attempt_at__lte=now) | Q(
         status=OutboxStatus.IN_PROGRESS, locked_until__lt=now
     )
+    of_this_delivery = Delivery.objects.filter(claimable, pk=delivery_pk).values("endpoint_id")
     with transaction.atomic():
-        endpoint_id = (
-            Delivery.objects.filter(claimable, pk=delivery_pk)
-            .values_list("endpoint_id", flat=True)
-            .first()
-        )
-        if endpoint_id is None:
-            return None
-        cap = (
+        endpoint = (
             Endpoint.objects.select_for_update()
-            .filter(pk=endpoint_id)
-            .values_list("max_in_flight", flat=True)
+            .filter(pk=Subquery(of_this_delivery[:1]))
+            .values_list("pk", "max_in_flight")
             .first()
         )
+        if endpoint is None:
+            return None
+        endpoint_id, cap = endpoint
+        # A statement of its own, after the lock: it sees every claim committed before it.
         in_flight = Delivery.objects.filter(
             endpoint_id=endpoint_id, status=OutboxStatus.IN_PROGRESS, locked_until__gt=now
         ).count()
-        if cap is not None and in_flight >= cap:
+        if in_flight >= cap:
             # One slow endpoint must not hold every worker. Turned away, not failed: it stays
             # due, so the worker whose delivery to this endpoint finishes next sends it
-            # (deliver_claimed); the short lease keeps the sweeper from handing it straight
-            # back, and has it handed out again if no one has taken it by then.
+            # (deliver_claimed); the lease keeps the sweeper from handing it straight back,
+            # and has it handed out again if no one has taken it by then.
             Delivery.objects.filter(pk=delivery_pk, status=OutboxStatus.PENDING).update(
-                locked_until=now + IN_FLIGHT_BACKOFF
+                locked_until=now + deferral_lease()
             )
             return DEFERRED
-        return outbox.claim(Delivery, delivery_pk, now=now)
+        # bookbag.core.outbox.claim's conditional UPDATE, inlined to run under the lock
+        # without a savepoint, and to fetch the row with its endpoint and event at once.
+        won = Delivery.objects.filter(claimable, pk=delivery_pk).update(
+            status=OutboxStatus.IN_PROGRESS,
+            locked_until=now + timedelta(seconds=Delivery.lease_seconds),
+            attempts=F("attempts") + 1,
+            updated_at=now,
+        )
+        if not won:
+            return None
+    return Delivery.objects.select_related("endpoint", "event").get(pk=delivery_pk)
 
 
 def deliver(delivery_pk: int) -> str | None:
@@ -172,7 +187,8 @@ def deliver(delivery_pk: int) -> str | None:
 
 def deliver_claimed(delivery: Delivery) -> str:
     """Attempt a delivery this worker has claimed; after a success, claim and attempt the same
-    endpoint's next due delivery, oldest first, within CHAIN_SECONDS and CHAIN_DELIVERIES.
+    endpoint's next waiting delivery (oldest first, one no queue message is on its way for),
+    within CHAIN_SECONDS and CHAIN_DELIVERIES; past those, hand the next one to the queue.
 
     Why: the in-flight cap turns deliveries away while an endpoint's slots are taken. If only
     the sweeper brought them back, workers beyond the cap would spend their time taking queue
@@ -183,14 +199,16 @@ def deliver_claimed(delivery: Delivery) -> str:
     started = time.monotonic()
     first: str | None = None
     for sent in range(1, CHAIN_DELIVERIES + 1):
-        delivery = Delivery.objects.select_related("endpoint", "event").get(pk=delivery.pk)
+        if not (Delivery.endpoint.is_cached(delivery) and Delivery.event.is_cached(delivery)):
+            delivery = Delivery.objects.select_related("endpoint", "event").get(pk=delivery.pk)
         with log_context(message_id=delivery.event.message_id, endpoint=delivery.endpoint_id):
             outcome = _attempt(delivery)
         first = first or outcome
         if outcome != OutboxStatus.DONE:
             break  # a failing endpoint is left to its backoff, not hammered
         if sent == CHAIN_DELIVERIES or time.monotonic() - started >= CHAIN_SECONDS:
-            break  # claim nothing more than will be attempted
+            _hand_over(delivery.endpoint_id)  # claim nothing more than will be attempted
+            break
         following = _claim_next(delivery.endpoint_id)
         if following is None:
             break
@@ -198,25 +216,44 @@ def deliver_claimed(delivery: Delivery) -> str:
     return first or OutboxStatus.DONE
 
 
-def _claim_next(endpoint_id: int) -> Delivery | None:
-    """The endpoint's oldest due delivery, claimed (whether or not a queue message waits for it:
-    that message then finds it taken and does nothing); None if none, or no slot is free."""
-    candidates = (
+def _waiting(endpoint_id: int, now: datetime):
+    """The endpoint's due deliveries that no queue message is on its way for (turned away by
+    the cap, or never handed out), oldest first. Rows leased to the queue are left to their
+    message: taking them here would leave it nothing to do but cost a round trip."""
+    return (
         Delivery.objects.filter(
+            Q(locked_until__isnull=True) | Q(locked_until__lte=now + deferral_lease()),
             endpoint_id=endpoint_id,
             status=OutboxStatus.PENDING,
-            next_attempt_at__lte=timezone.now(),
+            next_attempt_at__lte=now,
         )
         .order_by("created_at", "id")
-        .values_list("pk", flat=True)[:3]
+        .values_list("pk", flat=True)
     )
-    for pk in candidates:  # another worker may win one: try the next
+
+
+def _claim_next(endpoint_id: int) -> Delivery | None:
+    """Claim the endpoint's oldest waiting delivery; None if none, or no slot is free."""
+    for pk in _waiting(endpoint_id, timezone.now())[:3]:  # another worker may win one
         claimed = _claim_within_cap(pk)
         if claimed == DEFERRED:
             return None
         if claimed is not None:
             return claimed
     return None
+
+
+def _hand_over(endpoint_id: int) -> None:
+    """A chain's budget is spent: give the endpoint's next waiting delivery a queue message, so
+    it goes out after what other endpoints have queued, without waiting for its lease."""
+    now = timezone.now()
+    pk = _waiting(endpoint_id, now).first()
+    if pk is None:
+        return
+    lease = now + timedelta(seconds=settings.OUTBOX_QUEUE_LEASE_SECONDS)
+    with transaction.atomic():
+        if Delivery.objects.filter(pk=pk, status=OutboxStatus.PENDING).update(locked_until=lease):
+            enqueue(Delivery.task, pk)
 
 
 def _attempt(delivery: Delivery) -> str:

@@ -301,8 +301,29 @@ def test_deliveries_beyond_the_endpoints_in_flight_cap_wait_their_turn(
     # Not handed straight back to the queue; if no freed slot has taken them (see
     # test_in_flight_cap.py), the sweeper hands them out after a moment.
     assert outbox.sweep_model(Delivery) == 0
-    later = timezone.now() + services.IN_FLIGHT_BACKOFF + timedelta(seconds=1)
+    later = timezone.now() + services.deferral_lease() + timedelta(seconds=1)
     assert outbox.sweep_model(Delivery, now=later) == len(rest)
+
+
+def test_a_worker_past_its_chain_budget_hands_the_endpoints_next_delivery_to_the_queue(
+    endpoint, receiver, ticket, run_queued_tasks, monkeypatch
+):
+    monkeypatch.setattr(services, "CHAIN_DELIVERIES", 1)
+    endpoint.max_in_flight = 1
+    endpoint.event_types = ["ticket.resolved", "ticket.reopened"]
+    endpoint.save()
+    for change in (tickets.resolve, tickets.reopen, tickets.resolve):
+        change(ticket=ticket)
+    first, *rest = Delivery.objects.select_related("event").order_by("id")
+    in_flight = outbox.claim(Delivery, first.pk)
+    assert [services.deliver(d.pk) for d in rest] == ["deferred", "deferred"]
+
+    services.deliver_claimed(in_flight)  # sends one, then hands the next to the queue
+    assert len(receiver.received) == 1
+    run_queued_tasks()  # each of those sends one and hands over the next
+
+    assert [r["id"] for r in receiver.received] == [d.event.message_id for d in (first, *rest)]
+    assert set(Delivery.objects.values_list("status", "attempts")) == {(OutboxStatus.DONE, 1)}
 
 
 def test_a_test_event_can_be_sent_from_the_console(endpoint, receiver, run_queued_tasks):

@@ -7,6 +7,7 @@ import time
 
 import pytest
 from django.db import connections
+from django.utils import timezone
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
@@ -125,12 +126,11 @@ def test_concurrent_workers_never_exceed_the_cap_and_deliver_everything_once(
     for thread in workers:
         thread.join(WAIT * 2)
     # Whatever the cap turned away and no freed slot picked up, the sweeper hands out later.
-    deadline = time.monotonic() + WAIT
-    while Delivery.objects.exclude(status=OutboxStatus.DONE).exists():
-        assert time.monotonic() < deadline, "the sweeper hands out what was turned away"
-        outbox.sweep_model(Delivery)
+    for _ in range(5):
+        if not Delivery.objects.exclude(status=OutboxStatus.DONE).exists():
+            break
+        outbox.sweep_model(Delivery, now=timezone.now() + services.deferral_lease())
         run_queued_tasks()
-        time.sleep(0.2)
 
     assert holding["most"] <= 2, f"{holding['most']} requests in flight at once"
     ids = [r["id"] for r in receiver.received]
