@@ -555,12 +555,24 @@ def table(runs: list[Run]) -> str:
     return "\n".join(out)
 
 
+TIERS = ("client", "web", "workers", "sweeper", "postgres")
+
+
 def cpu_line(r: Run) -> str:
     total = r.cpu.get("box_total") or float("nan")
-    tiers = ("client", "web", "workers", "sweeper", "postgres")
-    share = ", ".join(f"{t} {r.cpu.get(t, 0.0) / total:.0%}" for t in tiers)
+    share = ", ".join(f"{t} {r.cpu.get(t, 0.0) / total:.0%}" for t in TIERS)
     busy, steal, other = (r.cpu.get(k, 0.0) / total for k in ("box", "steal", "other"))
     return f"box busy {busy:.0%} (steal {steal:.0%}, other processes {other:.0%}): {share}"
+
+
+def cpu_per_row(r: Run) -> str:
+    """CPU ms our processes spent per finished row: what the other load on a shared machine
+    does not change much, and what sizing divides the cores by."""
+    if not r.rows_done:
+        return "-"
+    per = {t: r.cpu.get(t, 0.0) / r.rows_done * 1000 for t in TIERS}
+    total = sum(per.values())
+    return f"{total:.1f} ms (" + ", ".join(f"{t} {v:.1f}" for t, v in per.items()) + ")"
 
 
 def report(runs: list[Run]) -> None:
@@ -576,6 +588,7 @@ def report(runs: list[Run]) -> None:
                 f"{peak.notifications}, deliveries {peak.deliveries}; {peak.queue} queue messages)"
             )
         print(f"  CPU {cpu_line(r)}")
+        print(f"  CPU per finished row: {cpu_per_row(r)}")
         print(
             f"  sweeper handed out {r.reenqueued} rows (due retries, deliveries the in-flight cap "
             f"deferred, and rows whose queue lease ran out while they waited)"
