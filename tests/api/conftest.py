@@ -21,6 +21,13 @@ from tests.webhooks.conftest import (  # noqa: F401  (fixtures)
 
 
 @pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """Every test makes users; the real hasher costs about a second each on a busy CI box, and
+    the API never checks a password (tokens, or force_login for the session)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _private_cache(settings):
     settings.CACHES = {
         "default": {

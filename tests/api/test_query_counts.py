@@ -93,11 +93,6 @@ def queries(client, url: str) -> tuple[int, int]:
     return len(captured), len(response.json()["results"])
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # many users
-
-
 def test_every_list_runs_the_same_queries_for_2_rows_as_for_20(admin_api):
     world = World()
     world.add(1)
