@@ -9,6 +9,7 @@ from django.utils import timezone
 from tests.factories import (
     AgentFactory,
     CustomerFactory,
+    MessageFactory,
     OrderFactory,
     ShopFactory,
     TagFactory,
@@ -158,3 +159,12 @@ def test_a_filter_value_that_means_nothing_is_a_400_naming_it(agent_api, params,
 def test_an_unknown_query_parameter_is_ignored(agent_api):
     ticket = TicketFactory()
     assert ids(agent_api, {"colour": "blue"}) == [ticket.pk]
+
+
+def test_search_finds_what_the_inbox_finds_message_text_and_ticket_numbers(agent_api):
+    by_message = TicketFactory(subject="Question")
+    MessageFactory(ticket=by_message, body="The lid of the box is wobbly")
+    by_number = TicketFactory(subject="Something else")
+
+    assert ids(agent_api, {"search": "wobbly"}) == [by_message.pk]
+    assert by_number.pk in ids(agent_api, {"search": str(by_number.pk)})
