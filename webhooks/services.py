@@ -140,7 +140,8 @@ def _claim_within_cap(delivery_pk: int) -> Delivery | str | None:
     of_this_delivery = Delivery.objects.filter(claimable, pk=delivery_pk).values("endpoint_id")
     with transaction.atomic():
         endpoint = (
-            Endpoint.objects.select_for_update()
+            # NO KEY: claims exclude each other, not the foreign-key checks of new deliveries.
+            Endpoint.objects.select_for_update(no_key=True)
             .filter(pk=Subquery(of_this_delivery[:1]))
             .values_list("pk", "max_in_flight")
             .first()
