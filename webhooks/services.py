@@ -36,6 +36,7 @@ DEFERRED = "deferred"  # turned away by the endpoint's in-flight cap (not an att
 # far below django-q2's task timeout (Q_TIMEOUT, 120 s) even when the last attempt takes 15 s.
 CHAIN_SECONDS = 10.0
 CHAIN_DELIVERIES = 100
+WAITING_SCAN = 32  # see _waiting
 
 
 def deferral_lease() -> timedelta:
@@ -217,20 +218,26 @@ def deliver_claimed(delivery: Delivery) -> str:
     return first or OutboxStatus.DONE
 
 
-def _waiting(endpoint_id: int, now: datetime):
+def _waiting(endpoint_id: int, now: datetime) -> list[int]:
     """The endpoint's due deliveries that no queue message is on its way for (turned away by
     the cap, or never handed out), oldest first. Rows leased to the queue are left to their
-    message: taking them here would leave it nothing to do but cost a round trip."""
-    return (
-        Delivery.objects.filter(
-            Q(locked_until__isnull=True) | Q(locked_until__lte=now + deferral_lease()),
-            endpoint_id=endpoint_id,
-            status=OutboxStatus.PENDING,
-            next_attempt_at__lte=now,
-        )
+    message: taking them here would leave it nothing to do but cost a round trip.
+
+    Only among the endpoint's WAITING_SCAN oldest pending rows (an index range): behind a
+    backlog whose rows all have messages, an unbounded look would read the whole backlog after
+    every delivery. Turned-away rows are among the oldest; any beyond are the sweeper's.
+    """
+    free_by = now + deferral_lease()
+    oldest = (
+        Delivery.objects.filter(endpoint_id=endpoint_id, status=OutboxStatus.PENDING)
         .order_by("created_at", "id")
-        .values_list("pk", flat=True)
+        .values_list("pk", "next_attempt_at", "locked_until")[:WAITING_SCAN]
     )
+    return [
+        pk
+        for pk, due, leased in oldest
+        if due is not None and due <= now and (leased is None or leased <= free_by)
+    ]
 
 
 def _claim_next(endpoint_id: int) -> Delivery | None:
@@ -248,9 +255,10 @@ def _hand_over(endpoint_id: int) -> None:
     """A chain's budget is spent: give the endpoint's next waiting delivery a queue message, so
     it goes out after what other endpoints have queued, without waiting for its lease."""
     now = timezone.now()
-    pk = _waiting(endpoint_id, now).first()
-    if pk is None:
+    waiting = _waiting(endpoint_id, now)
+    if not waiting:
         return
+    pk = waiting[0]
     lease = now + timedelta(seconds=settings.OUTBOX_QUEUE_LEASE_SECONDS)
     with transaction.atomic():
         if Delivery.objects.filter(pk=pk, status=OutboxStatus.PENDING).update(locked_until=lease):
