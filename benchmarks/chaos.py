@@ -328,11 +328,15 @@ def scenario_pg_restart(
         targets = [p * per_phase + int(rng.uniform(0.1, 0.5) * per_phase) for p in phases]
         sent = {"n": 0}
         reached = threading.Condition()
+        crashed = threading.Event()  # set while the database is down
 
         def on_send(count: int) -> None:
             with reached:
                 sent["n"] = max(sent["n"], count)
                 reached.notify_all()
+            if count in targets:
+                # This webhook goes out into the outage, however long the crash takes to begin.
+                crashed.wait(30)
 
         def restarter() -> None:
             for target in targets:
@@ -342,8 +346,10 @@ def scenario_pg_restart(
                     return
                 down_at = time.time()
                 pg.stop("immediate")  # a crash: no checkpoint, WAL replay on start
+                crashed.set()
                 stop.wait(down)
                 pg.start()
+                crashed.clear()
                 outage = {"down": down_at, "up": time.time(), "after_webhook": target}
                 if time_travel:
                     # The claims the crash orphaned would end with their leases (60-120 s).
