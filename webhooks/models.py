@@ -79,6 +79,13 @@ class Delivery(OutboxModel):
             models.Index(
                 fields=["endpoint", "status", "-created_at"], name="delivery_endpoint_idx"
             ),
+            # An endpoint's waiting deliveries, earliest due first (services._waiting): only the
+            # pending rows, so the look never walks the finished ones.
+            models.Index(
+                fields=["endpoint", "next_attempt_at"],
+                name="delivery_waiting_idx",
+                condition=models.Q(status="pending"),
+            ),
         ]
 
     def __str__(self) -> str:

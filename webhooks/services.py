@@ -189,7 +189,7 @@ def deliver(delivery_pk: int) -> str | None:
 
 def deliver_claimed(delivery: Delivery) -> str:
     """Attempt a delivery this worker has claimed; after a success, claim and attempt the same
-    endpoint's next waiting delivery (oldest first, one no queue message is on its way for),
+    endpoint's next waiting delivery (earliest due, one no queue message is on its way for),
     within CHAIN_SECONDS and CHAIN_DELIVERIES; past those, hand the next one to the queue.
 
     Why: the in-flight cap turns deliveries away while an endpoint's slots are taken. If only
@@ -220,28 +220,27 @@ def deliver_claimed(delivery: Delivery) -> str:
 
 def _waiting(endpoint_id: int, now: datetime) -> list[int]:
     """The endpoint's due deliveries that no queue message is on its way for (turned away by
-    the cap, or never handed out), oldest first. Rows leased to the queue are left to their
-    message: taking them here would leave it nothing to do but cost a round trip.
+    the cap, or never handed out), earliest due first. Rows leased to the queue are left to
+    their message: taking them here would leave it nothing to do but cost a round trip.
 
-    Only among the endpoint's WAITING_SCAN oldest pending rows (an index range): behind a
-    backlog whose rows all have messages, an unbounded look would read the whole backlog after
-    every delivery. Turned-away rows are among the oldest; any beyond are the sweeper's.
+    Only among the endpoint's WAITING_SCAN earliest due rows (delivery_waiting_idx, with a
+    limit): behind a backlog whose rows all have messages, an unbounded look would read the
+    whole backlog after every delivery. Turned-away rows are among the earliest; any beyond
+    are the sweeper's.
     """
     free_by = now + deferral_lease()
-    oldest = (
-        Delivery.objects.filter(endpoint_id=endpoint_id, status=OutboxStatus.PENDING)
-        .order_by("created_at", "id")
-        .values_list("pk", "next_attempt_at", "locked_until")[:WAITING_SCAN]
+    earliest = (
+        Delivery.objects.filter(
+            endpoint_id=endpoint_id, status=OutboxStatus.PENDING, next_attempt_at__lte=now
+        )
+        .order_by("next_attempt_at", "id")
+        .values_list("pk", "locked_until")[:WAITING_SCAN]
     )
-    return [
-        pk
-        for pk, due, leased in oldest
-        if due is not None and due <= now and (leased is None or leased <= free_by)
-    ]
+    return [pk for pk, leased in earliest if leased is None or leased <= free_by]
 
 
 def _claim_next(endpoint_id: int) -> Delivery | None:
-    """Claim the endpoint's oldest waiting delivery; None if none, or no slot is free."""
+    """Claim the endpoint's earliest due waiting delivery; None if none, or no slot is free."""
     for pk in _waiting(endpoint_id, timezone.now())[:3]:  # another worker may win one
         claimed = _claim_within_cap(pk)
         if claimed == DEFERRED:
