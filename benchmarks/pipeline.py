@@ -408,6 +408,8 @@ def run_config(
     database_url = f"{args.pg_url}/{database}?conn_max_age=60"
     redis_client = None
     overrides = {}
+    if args.queue_lease:
+        overrides["OUTBOX_QUEUE_LEASE_SECONDS"] = str(args.queue_lease)
     if config.broker == "redis":
         import redis
 
@@ -676,6 +678,11 @@ def parse_args(argv=None) -> argparse.Namespace:
         "--timeout",
         type=float,
         help="seconds per configuration, drive and drain (default 600 + 0.2 per event)",
+    )
+    parser.add_argument(
+        "--queue-lease",
+        type=int,
+        help="OUTBOX_QUEUE_LEASE_SECONDS for the children (default: the settings' 300)",
     )
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/12")
     parser.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432")
