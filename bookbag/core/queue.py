@@ -5,10 +5,12 @@ commits or rolls back with the rows it is about. Redis (and sync mode) cannot jo
 transaction, so the task is pushed once the transaction commits.
 """
 
+import functools
 from collections.abc import Callable
 
 from django.conf import settings
 from django.db import transaction
+from django_q.brokers import Broker, get_broker
 from django_q.tasks import async_task
 
 
@@ -27,3 +29,14 @@ def enqueue(task: str | Callable, *ids: int) -> None:
         async_task(func, *ids)
     else:
         transaction.on_commit(lambda: async_task(func, *ids))
+
+
+@functools.cache
+def _broker() -> Broker:
+    # One per process: the sweeper asks every second, and each new Redis broker is a new pool.
+    return get_broker()
+
+
+def waiting_messages() -> int:
+    """Messages in the queue that no worker has taken yet."""
+    return _broker().queue_size()

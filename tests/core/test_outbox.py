@@ -11,8 +11,10 @@ from django.utils import timezone
 
 from bookbag.core import outbox
 from bookbag.core.models import OutboxStatus
+from bookbag.core.queue import enqueue
 from integrations.models import InboundWebhook, Shop
 from notifications.models import Notification
+from tests.queue import purge
 
 pytestmark = pytest.mark.django_db
 
@@ -157,6 +159,24 @@ def test_the_sweeper_enqueues_due_rows_once_and_leaves_the_rest(queued_tasks):
     due.refresh_from_db()
     assert due.locked_until > timezone.now()
     assert {later.pk, done.pk}.isdisjoint(t["args"][0] for t in queued_tasks())
+
+
+@pytest.mark.queue
+def test_a_row_whose_queue_lease_ran_out_waits_while_the_queue_is_long(queued_tasks, settings):
+    settings.OUTBOX_SWEEP_QUEUE_LIMIT = 2
+    past = timezone.now() - timedelta(seconds=1)
+    behind_the_backlog = make_inbound(1, locked_until=past)  # its message may still be queued
+    retry = make_inbound(2)  # no lease: no message anywhere
+    for n in range(3):  # a backlog of three messages, over the limit
+        enqueue(InboundWebhook.task, make_inbound(10 + n, status=OutboxStatus.DONE).pk)
+    assert len(queued_tasks()) == 3
+
+    assert outbox.sweep_model(InboundWebhook) == 1
+    assert [t["args"] for t in queued_tasks()][-1] == (retry.pk,)
+
+    purge()  # the workers caught up; the row's message turns out to have been lost
+    assert outbox.sweep_model(InboundWebhook) == 1
+    assert [t["args"] for t in queued_tasks()] == [(behind_the_backlog.pk,)]
 
 
 @pytest.mark.queue
