@@ -212,6 +212,7 @@ class InboundWebhook(OutboxModel):
     max_attempts = 8
     retry_delays = (10, 60, 300, 1800, 3600, 7200, 14400)
     lease_seconds = 120
+    fair_key = "shop_id"
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="inbound_webhooks")
     topic = models.CharField(max_length=64)

@@ -27,6 +27,7 @@ def record_inbound_webhook(*, shop: Shop, headers: ShopifyHeaders, body: bytes) 
     constraints decide, so two concurrent copies cannot both be stored.
     """
     now = timezone.now()
+    lease = outbox.writer_lease(now)
     try:
         with transaction.atomic():
             row = InboundWebhook.objects.create(
@@ -39,10 +40,12 @@ def record_inbound_webhook(*, shop: Shop, headers: ShopifyHeaders, body: bytes) 
                 body=body,
                 headers=headers.as_stored(),
                 next_attempt_at=now,
-                # Leased while it waits in the queue, so the sweeper does not enqueue it twice.
-                locked_until=now + timedelta(seconds=settings.OUTBOX_QUEUE_LEASE_SECONDS),
+                # Leased while it waits in the queue, so the sweeper does not enqueue it twice;
+                # none while the queue is full: then the sweeper hands it out in its turn.
+                locked_until=lease,
             )
-            enqueue(InboundWebhook.task, row.pk)
+            if lease:
+                enqueue(InboundWebhook.task, row.pk)
     except IntegrityError:
         return False
     return True

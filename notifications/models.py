@@ -41,6 +41,7 @@ class Notification(OutboxModel):
     retry_delays = (30, 120, 600, 3600)
     lease_seconds = 120
     expired_claim_status = OutboxStatus.UNKNOWN
+    fair_key = "shop_id"
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="notifications")
     customer = models.ForeignKey(

@@ -10,6 +10,7 @@ from django.core.mail.message import make_msgid
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from bookbag.core import outbox
 from bookbag.core.queue import enqueue
 from integrations.models import Customer, Order, Shop
 from notifications.models import Notification
@@ -70,6 +71,7 @@ def notify_customer(
     rendered = render_email(shop, key, locale, context)
     from_email, reply_to = sender_for(shop)
     now = timezone.now()
+    lease = outbox.writer_lease(now)
     try:
         with transaction.atomic():
             notification = Notification.objects.create(
@@ -87,9 +89,10 @@ def notify_customer(
                 message_id=message_id,
                 in_reply_to=in_reply_to,
                 next_attempt_at=now,
-                locked_until=now + timedelta(seconds=settings.OUTBOX_QUEUE_LEASE_SECONDS),
+                locked_until=lease,
             )
-            enqueue(Notification.task, notification.pk)
+            if lease:  # none while the queue is full: the sweeper hands it out in its turn
+                enqueue(Notification.task, notification.pk)
     except IntegrityError:  # the same key, written concurrently
         return None
     return notification

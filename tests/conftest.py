@@ -3,8 +3,10 @@ import shutil
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 
+from bookbag.core import outbox
 from integrations import signals
 from integrations.models import InboundWebhook, Shop
 from tests import queue
@@ -24,9 +26,11 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(autouse=True)
 def _empty_external_broker():
-    """The ORM broker's queue rolls back with each test; Redis keeps it, so empty it."""
+    """The ORM broker's queue rolls back with each test; Redis keeps it, so empty it. The
+    sweeper's "queue full" hint lives in the shared cache, which outlives a test too."""
     if settings.REDIS_URL:
         queue.purge()
+    cache.delete(outbox.QUEUE_FULL_KEY)
     yield
 
 

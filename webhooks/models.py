@@ -59,6 +59,7 @@ class Delivery(OutboxModel):
     task = "webhooks.tasks.deliver"
     max_attempts = 10
     lease_seconds = 60
+    fair_key = "endpoint_id"
 
     endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="deliveries")
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="deliveries")

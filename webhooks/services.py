@@ -75,7 +75,7 @@ def publish_event(event_type: str, data: dict, *, shop=None, customer=None) -> E
             shop=shop,
             customer=customer,
         )
-        lease = now + timedelta(seconds=settings.OUTBOX_QUEUE_LEASE_SECONDS)
+        lease = outbox.writer_lease(now)  # none while the queue is full: the sweeper's turn
         deliveries = Delivery.objects.bulk_create(
             [
                 Delivery(
@@ -88,7 +88,7 @@ def publish_event(event_type: str, data: dict, *, shop=None, customer=None) -> E
             ]
         )
         for delivery in deliveries:
-            if delivery.next_attempt_at is not None:
+            if delivery.locked_until is not None:
                 enqueue(Delivery.task, delivery.pk)
     return event
 

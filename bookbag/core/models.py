@@ -31,6 +31,7 @@ class OutboxModel(TimestampedModel):
     `retry_delays` (seconds after the previous attempt; the last one repeats) and `lease_seconds`
     (how long a claimed attempt may run before the sweeper considers its worker dead).
     `expired_claim_status` is PENDING (retry: at-least-once) or UNKNOWN (at-most-once, e-mail).
+    `fair_key` names the column whose values get equal shares of the sweeper's hand-outs.
     """
 
     task: str = ""
@@ -38,6 +39,8 @@ class OutboxModel(TimestampedModel):
     retry_delays: tuple[int, ...] = (5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400)
     lease_seconds: int = 300
     expired_claim_status: str = OutboxStatus.PENDING
+    # The column the sweeper shares its hand-outs by (a shop's flood must not starve the others).
+    fair_key: str | None = None
 
     status = models.CharField(
         max_length=16, choices=OutboxStatus.choices, default=OutboxStatus.PENDING

@@ -10,6 +10,7 @@ import random
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -137,80 +138,116 @@ def retry_now(
     return len(ids)
 
 
+# Set by every sweep pass: while true, the writers of new rows leave them to the sweeper instead
+# of enqueueing them (writer_lease), so the queue stays short and the sweeper decides the order.
+QUEUE_FULL_KEY = "bookbag:outbox:queue-full"
+MAX_PARTITIONS = 100  # a pass shares its room among at most this many shops (or endpoints)
+
+
+def writer_lease(now: datetime) -> datetime | None:
+    """The queue lease for a row its writer is about to create and enqueue, or None when the
+    queue is full: then the writer creates the row due and unleased, without a message, and the
+    sweeper hands it out in its turn (sweep_model). One shop's flood then waits behind the rows
+    of the others instead of in front of them."""
+    try:
+        full = cache.get(QUEUE_FULL_KEY)
+    except Exception:  # the shared cache is only a hint: without it, enqueue as usual
+        full = False
+    return None if full else now + timedelta(seconds=settings.OUTBOX_QUEUE_LEASE_SECONDS)
+
+
+def _fair_pick(model: type[OutboxModel], due: Q, limit: int) -> list[int]:
+    """Up to `limit` due rows, locked (SKIP LOCKED), earliest due first within each partition
+    (the model's `fair_key`: its shop, or its endpoint) and an equal share for each partition."""
+    if limit <= 0:
+        return []
+    rows = (
+        model.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(due)
+        .order_by("next_attempt_at", "pk")
+    )
+    key = model.fair_key
+    partitions = (
+        list(
+            model.objects.filter(due)
+            .order_by()
+            .values_list(key, flat=True)
+            .distinct()[: min(limit, MAX_PARTITIONS)]
+        )
+        if key
+        else []
+    )
+    if len(partitions) <= 1:
+        return list(rows.values_list("pk", flat=True)[:limit])
+    share = max(limit // len(partitions), 1)
+    picked: list[int] = []
+    for partition in partitions:
+        picked += rows.filter(**{key: partition}).values_list("pk", flat=True)[:share]
+    return picked
+
+
 def sweep_model(
     model: type[OutboxModel],
     now: datetime | None = None,
     batch: int | None = None,
-    queue_length: int | None = None,
+    room: int | None = None,
 ) -> int:
     """Enqueue the rows of `model` that are due and not leased; returns how many.
 
     A row whose attempt lease expired (its worker died) goes back to pending, or to unknown for an
     at-most-once outbox, or to dead when its attempts are used up. The queue lease set here keeps a
-    row that merely waits in a long queue from being enqueued again on the next sweep.
+    row that merely waits in the queue from being enqueued again on the next sweep.
 
-    A queue lease that ran out while the queue is still long (over OUTBOX_SWEEP_QUEUE_LIMIT
-    waiting messages) most likely means the row's message is still waiting behind the backlog,
-    not that it was lost: such rows are left until the queue is short again, when a lost message
-    shows as a due row and is replaced. Without this, every row of a backlog that took longer
-    than the lease to drain was handed out a second time (measured: 32,712 extra messages for
-    20,000 webhooks, benchmarks/README.md). Rows with no lease (retries, released rows) and
-    expired claims have no message anywhere and are handed out whatever the queue's length.
+    `room` is how many more messages the queue should take (OUTBOX_SWEEP_QUEUE_LIMIT less what
+    waits in it; worked out here when not given). The sweeper tops the queue up to that limit and
+    no further, sharing the room equally among the shops (endpoints, for deliveries) with due
+    rows. So a flood of one shop's webhooks, left unqueued by writer_lease, goes out interleaved
+    with everyone else's, and a row waits at most about the time the workers take to drain the
+    limit. A full queue also means that rows whose queue lease ran out are still waiting behind
+    it: they are not handed out again until there is room (a 20,000-webhook drain used to hand
+    out 32,712 copies). Expired claims are handled whatever the room: they have no message.
     """
     now = now or timezone.now()
-    batch = batch or settings.OUTBOX_SWEEP_BATCH
-    if queue_length is None:
-        queue_length = waiting_messages()
+    if room is None:
+        room = max(settings.OUTBOX_SWEEP_QUEUE_LIMIT - waiting_messages(), 0)
+    limit = min(batch or settings.OUTBOX_SWEEP_BATCH, room)
     queue_lease = now + timedelta(seconds=settings.OUTBOX_QUEUE_LEASE_SECONDS)
-    unleased = Q(locked_until__isnull=True)
-    if queue_length <= settings.OUTBOX_SWEEP_QUEUE_LIMIT:
-        unleased |= Q(locked_until__lt=now)
-    due = Q(status=OutboxStatus.PENDING, next_attempt_at__lte=now) & unleased
+    due = Q(status=OutboxStatus.PENDING, next_attempt_at__lte=now) & (
+        Q(locked_until__isnull=True) | Q(locked_until__lt=now)
+    )
     expired = Q(status=OutboxStatus.IN_PROGRESS, locked_until__lt=now)
     with transaction.atomic():
-        rows = list(
+        claims = list(
             model.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(due | expired)
+            .filter(expired)
             .order_by("next_attempt_at")
-            .values_list("pk", "status", "attempts")[:batch]
+            .values_list("pk", "attempts")[: settings.OUTBOX_SWEEP_BATCH]
         )
-        expired_ids = [pk for pk, status, _ in rows if status == OutboxStatus.IN_PROGRESS]
-        used_up = {
-            pk
-            for pk, status, n in rows
-            if status == OutboxStatus.IN_PROGRESS and n >= model.max_attempts
-        }
+        expired_ids = [pk for pk, _ in claims]
+        used_up = {pk for pk, n in claims if n >= model.max_attempts}
         if expired_ids:
             interrupted = "attempt interrupted: its worker stopped before finishing"
             if model.expired_claim_status == OutboxStatus.UNKNOWN:
-                model.objects.filter(pk__in=expired_ids).update(
-                    status=OutboxStatus.UNKNOWN,
-                    locked_until=None,
-                    next_attempt_at=None,
-                    last_error=interrupted,
-                    updated_at=now,
-                )
+                used_up = set(expired_ids)  # at most once: a person decides, never a resend
+                final = OutboxStatus.UNKNOWN
             else:
-                model.objects.filter(pk__in=used_up).update(
-                    status=OutboxStatus.DEAD,
-                    locked_until=None,
-                    next_attempt_at=None,
-                    last_error=interrupted,
-                    updated_at=now,
-                )
-        skip = (
-            used_up | set(expired_ids)
-            if model.expired_claim_status == OutboxStatus.UNKNOWN
-            else used_up
-        )
-        to_enqueue = [pk for pk, _, _ in rows if pk not in skip]
+                final = OutboxStatus.DEAD
+            model.objects.filter(pk__in=used_up).update(
+                status=final,
+                locked_until=None,
+                next_attempt_at=None,
+                last_error=interrupted,
+                updated_at=now,
+            )
+        to_enqueue = [pk for pk in expired_ids if pk not in used_up]
+        to_enqueue += _fair_pick(model, due, limit)
         if to_enqueue:
             model.objects.filter(pk__in=to_enqueue).update(
                 status=OutboxStatus.PENDING, locked_until=queue_lease, updated_at=now
             )
             for pk in to_enqueue:
                 enqueue(model.task, pk)
-    if rows:
+    if to_enqueue or expired_ids:
         logger.info(
             "swept %s: %s enqueued, %s expired claims",
             model.__name__,
@@ -221,9 +258,23 @@ def sweep_model(
 
 
 def sweep(now: datetime | None = None) -> dict[str, int]:
-    """One pass over every registered outbox."""
-    queue_length = waiting_messages()
-    return {m._meta.label: sweep_model(m, now=now, queue_length=queue_length) for m in registered()}
+    """One pass over every registered outbox: the queue is topped up to OUTBOX_SWEEP_QUEUE_LIMIT,
+    the room shared among the outboxes (what one leaves unused goes to the next), and the writers
+    are told whether to enqueue their new rows themselves (writer_lease)."""
+    waiting = waiting_messages()
+    limit = settings.OUTBOX_SWEEP_QUEUE_LIMIT
+    try:
+        cache.set(QUEUE_FULL_KEY, waiting >= limit, timeout=10)
+    except Exception:  # no shared cache: writers keep enqueueing themselves (as without a sweeper)
+        logger.warning("could not tell the writers how full the queue is", exc_info=True)
+    room = max(limit - waiting, 0)
+    models = registered()
+    swept = {}
+    for n, model in enumerate(models):
+        share = -(-room // (len(models) - n))  # ceil: the last outboxes take what is left
+        swept[model._meta.label] = sweep_model(model, now=now, room=share)
+        room = max(room - swept[model._meta.label], 0)
+    return swept
 
 
 def release_queue_leases(now: datetime | None = None) -> int:

@@ -161,22 +161,85 @@ def test_the_sweeper_enqueues_due_rows_once_and_leaves_the_rest(queued_tasks):
     assert {later.pk, done.pk}.isdisjoint(t["args"][0] for t in queued_tasks())
 
 
+def fill_queue(n: int) -> None:
+    """A backlog of n messages (for rows that are already done: running them is a no-op)."""
+    for i in range(n):
+        enqueue(InboundWebhook.task, make_inbound(100 + i, status=OutboxStatus.DONE).pk)
+
+
 @pytest.mark.queue
-def test_a_row_whose_queue_lease_ran_out_waits_while_the_queue_is_long(queued_tasks, settings):
-    settings.OUTBOX_SWEEP_QUEUE_LIMIT = 2
+def test_a_full_queue_takes_nothing_more_until_there_is_room(queued_tasks, settings):
+    settings.OUTBOX_SWEEP_QUEUE_LIMIT = 3
     past = timezone.now() - timedelta(seconds=1)
     behind_the_backlog = make_inbound(1, locked_until=past)  # its message may still be queued
-    retry = make_inbound(2)  # no lease: no message anywhere
-    for n in range(3):  # a backlog of three messages, over the limit
-        enqueue(InboundWebhook.task, make_inbound(10 + n, status=OutboxStatus.DONE).pk)
+    retry = make_inbound(2)  # due, no message anywhere
+    fill_queue(3)
     assert len(queued_tasks()) == 3
 
-    assert outbox.sweep_model(InboundWebhook) == 1
-    assert [t["args"] for t in queued_tasks()][-1] == (retry.pk,)
+    assert outbox.sweep() == {"integrations.InboundWebhook": 0, "notifications.Notification": 0,
+                              "webhooks.Delivery": 0}  # fmt: skip
 
-    purge()  # the workers caught up; the row's message turns out to have been lost
-    assert outbox.sweep_model(InboundWebhook) == 1
-    assert [t["args"] for t in queued_tasks()] == [(behind_the_backlog.pk,)]
+    purge()  # the workers caught up; the first row's message turns out to have been lost
+    assert outbox.sweep_model(InboundWebhook) == 2
+    assert sorted(t["args"] for t in queued_tasks()) == [(behind_the_backlog.pk,), (retry.pk,)]
+
+
+@pytest.mark.queue
+def test_an_expired_claim_is_handled_even_when_the_queue_is_full(queued_tasks, settings):
+    settings.OUTBOX_SWEEP_QUEUE_LIMIT = 1
+    row = make_inbound()
+    outbox.claim(InboundWebhook, row.pk)  # ... and the worker is killed here
+    fill_queue(2)
+    after_lease = timezone.now() + timedelta(seconds=InboundWebhook.lease_seconds + 1)
+
+    assert outbox.sweep_model(InboundWebhook, now=after_lease) == 1
+
+    row.refresh_from_db()
+    assert row.status == OutboxStatus.PENDING
+    assert (row.pk,) in [t["args"] for t in queued_tasks()]
+
+
+@pytest.mark.queue
+def test_the_sweeper_shares_its_room_equally_among_shops(queued_tasks, settings):
+    settings.OUTBOX_SWEEP_QUEUE_LIMIT = 4
+    flood_shop = make_shop()
+    quiet_shop = Shop.objects.create(domain="quiet.myshopify.com")
+    flood = [make_inbound(n) for n in range(10)]  # earliest due: FIFO would take only these
+    quiet = [
+        InboundWebhook.objects.create(
+            shop=quiet_shop, topic="orders/create", webhook_id=f"quiet-{n}", body=b"{}"
+        )
+        for n in range(2)
+    ]
+    assert {r.shop_id for r in flood} == {flood_shop.pk}
+
+    assert outbox.sweep_model(InboundWebhook) == 4
+
+    handed_out = {t["args"][0] for t in queued_tasks()}
+    assert handed_out == {flood[0].pk, flood[1].pk, quiet[0].pk, quiet[1].pk}
+
+
+@pytest.mark.queue
+def test_while_the_queue_is_full_new_rows_are_left_to_the_sweeper(client, queued_tasks, settings):
+    from tests.factories import ShopFactory
+    from tests.integrations.shopify import post_webhook
+
+    settings.OUTBOX_SWEEP_QUEUE_LIMIT = 2
+    shop = ShopFactory()
+    fill_queue(2)
+    assert len(queued_tasks()) == 2
+    outbox.sweep()  # tells the writers the queue is full
+
+    assert post_webhook(client, shop, "orders/create").status_code == 200
+
+    row = InboundWebhook.objects.get(shop=shop)
+    assert row.status == OutboxStatus.PENDING and row.locked_until is None
+    assert len(queued_tasks()) == 2, "no message of its own while the queue is full"
+    purge()
+    outbox.sweep()
+    assert [t["args"] for t in queued_tasks()] == [(row.pk,)]
+    assert post_webhook(client, shop, "orders/updated").status_code == 200
+    assert len(queued_tasks()) == 2, "with room again, the writer enqueues by itself"
 
 
 @pytest.mark.queue
