@@ -129,3 +129,29 @@ def test_the_inbox_search_uses_a_trigram_index_on_every_table_it_searches():
         "message_body_trgm_idx",
     ):
         assert index in plan, (index, plan)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "model_path, index",
+    [
+        ("integrations.models.InboundWebhook", "inbound_due_idx"),
+        ("notifications.models.Notification", "notification_due_idx"),
+        ("webhooks.models.Delivery", "delivery_due_idx"),
+    ],
+)
+def test_every_outboxs_sweep_query_can_use_its_due_index(model_path, index):
+    from django.utils.module_loading import import_string
+
+    model = import_string(model_path)
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")  # tiny tables: ask whether an index fits
+        plan = (
+            model.objects.filter(status=OutboxStatus.PENDING, next_attempt_at__lte=now)
+            .order_by("next_attempt_at")[:500]
+            .explain()
+        )
+        cursor.execute("SET enable_seqscan = on")
+
+    assert index in plan, plan
