@@ -12,7 +12,7 @@ from bookbag.core.json import InvalidJSON, loads_strict
 from bookbag.core.logcontext import log_context
 from bookbag.core.models import OutboxStatus
 from bookbag.core.queue import enqueue
-from integrations.models import InboundWebhook, Shop
+from integrations.models import InboundWebhook
 from integrations.shopify.handlers.registry import ShopifyEvent, handler_for
 from integrations.shopify.headers import ShopifyHeaders
 from integrations.shopify.parsing import PayloadError
@@ -20,7 +20,7 @@ from integrations.shopify.parsing import PayloadError
 logger = logging.getLogger(__name__)
 
 
-def record_inbound_webhook(*, shop: Shop, headers: ShopifyHeaders, body: bytes) -> bool:
+def record_inbound_webhook(*, shop_id: int, headers: ShopifyHeaders, body: bytes) -> bool:
     """Store a verified delivery and enqueue its processing in one transaction.
 
     Returns False for a duplicate (same webhook id, or same shop, topic and event id): the unique
@@ -31,7 +31,7 @@ def record_inbound_webhook(*, shop: Shop, headers: ShopifyHeaders, body: bytes) 
     try:
         with transaction.atomic():
             row = InboundWebhook.objects.create(
-                shop=shop,
+                shop_id=shop_id,
                 topic=headers.topic,
                 webhook_id=headers.webhook_id,
                 event_id=headers.event_id or None,

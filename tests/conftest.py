@@ -9,6 +9,7 @@ from django.db import connection
 from bookbag.core import outbox
 from integrations import signals
 from integrations.models import InboundWebhook, Shop
+from integrations.shopify.shop_keys import forget_shops
 from tests import queue
 from tests.integrations.shopify import fixture, post_webhook
 
@@ -31,6 +32,8 @@ def _empty_external_broker():
     if settings.REDIS_URL:
         queue.purge()
     cache.delete(outbox.QUEUE_FULL_KEY)
+    outbox.forget_queue_full()
+    forget_shops()  # the receiver's memory of shops of a rolled-back test
     yield
 
 

@@ -7,6 +7,7 @@ workers never both own a row, and nothing holds a lock across network I/O.
 
 import logging
 import random
+import time
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -144,16 +145,36 @@ QUEUE_FULL_KEY = "bookbag:outbox:queue-full"
 MAX_PARTITIONS = 100  # a pass shares its room among at most this many shops (or endpoints)
 
 
+_queue_full_seen = (0.0, False)  # (monotonic time read, value): read at most once a second
+
+
+def _queue_full() -> bool:
+    global _queue_full_seen
+    read_at, full = _queue_full_seen
+    if time.monotonic() - read_at < 1.0:  # the sweeper itself updates it once a second
+        return full
+    try:
+        full = bool(cache.get(QUEUE_FULL_KEY))
+    except Exception:  # the shared cache is only a hint: without it, enqueue as usual
+        full = False
+    _queue_full_seen = (time.monotonic(), full)
+    return full
+
+
 def writer_lease(now: datetime) -> datetime | None:
     """The queue lease for a row its writer is about to create and enqueue, or None when the
     queue is full: then the writer creates the row due and unleased, without a message, and the
     sweeper hands it out in its turn (sweep_model). One shop's flood then waits behind the rows
     of the others instead of in front of them."""
-    try:
-        full = cache.get(QUEUE_FULL_KEY)
-    except Exception:  # the shared cache is only a hint: without it, enqueue as usual
-        full = False
-    return None if full else now + timedelta(seconds=settings.OUTBOX_QUEUE_LEASE_SECONDS)
+    if _queue_full():
+        return None
+    return now + timedelta(seconds=settings.OUTBOX_QUEUE_LEASE_SECONDS)
+
+
+def forget_queue_full() -> None:
+    """Tests: the next writer reads the hint from the shared cache again."""
+    global _queue_full_seen
+    _queue_full_seen = (0.0, False)
 
 
 def _fair_pick(model: type[OutboxModel], due: Q, limit: int) -> list[int]:
@@ -263,8 +284,10 @@ def sweep(now: datetime | None = None) -> dict[str, int]:
     are told whether to enqueue their new rows themselves (writer_lease)."""
     waiting = waiting_messages()
     limit = settings.OUTBOX_SWEEP_QUEUE_LIMIT
+    global _queue_full_seen
+    _queue_full_seen = (time.monotonic(), waiting >= limit)  # this process's writers
     try:
-        cache.set(QUEUE_FULL_KEY, waiting >= limit, timeout=10)
+        cache.set(QUEUE_FULL_KEY, waiting >= limit, timeout=10)  # everyone else's
     except Exception:  # no shared cache: writers keep enqueueing themselves (as without a sweeper)
         logger.warning("could not tell the writers how full the queue is", exc_info=True)
     room = max(limit - waiting, 0)

@@ -8,15 +8,14 @@ import logging
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from bookbag.core.json import InvalidJSON, loads_strict
 from bookbag.core.logcontext import log_context
-from integrations.models import Shop
 from integrations.services import record_inbound_webhook
 from integrations.shopify.handlers.registry import ALLOWED_AFTER_UNINSTALL
 from integrations.shopify.headers import ShopifyHeaders
+from integrations.shopify.shop_keys import shop_key
 from integrations.shopify.verification import verify
 
 logger = logging.getLogger(__name__)
@@ -32,15 +31,6 @@ def refuse(status: int, reason: str, headers: ShopifyHeaders | None = None) -> J
         headers.webhook_id if headers else "",
     )
     return JsonResponse({"detail": reason}, status=status)
-
-
-def shop_secrets(shop: Shop) -> list[str]:
-    """The shop's own secret if it has one, else the app's; plus an unexpired previous one."""
-    secrets = [shop.webhook_secret or settings.SHOPIFY_API_SECRET]
-    expires = shop.previous_secret_expires_at
-    if shop.previous_webhook_secret and (expires is None or expires > timezone.now()):
-        secrets.append(shop.previous_webhook_secret)
-    return [s for s in secrets if s]
 
 
 def content_length(request: HttpRequest) -> int:
@@ -64,9 +54,9 @@ def shopify_webhook(request: HttpRequest) -> HttpResponse:
     headers = ShopifyHeaders.from_request(request)
     if not headers.shop_domain:
         return refuse(400, "missing shop domain header", headers)
-    shop = Shop.objects.filter(domain=headers.shop_domain).first()
+    shop = shop_key(headers.shop_domain)
     body = request.body
-    if shop is None or not headers.hmac or not verify(shop_secrets(shop), body, headers.hmac):
+    if shop is None or not headers.hmac or not verify(shop.secrets(), body, headers.hmac):
         return refuse(401, "unknown shop or invalid signature", headers)
     if not headers.topic or not headers.webhook_id:
         return refuse(400, "missing topic or webhook id header", headers)
@@ -81,7 +71,7 @@ def shopify_webhook(request: HttpRequest) -> HttpResponse:
     if not isinstance(payload, dict):
         return refuse(400, "body is not a JSON object", headers)
     with log_context(webhook_id=headers.webhook_id, topic=headers.topic):
-        if not record_inbound_webhook(shop=shop, headers=headers, body=body):
+        if not record_inbound_webhook(shop_id=shop.id, headers=headers, body=body):
             logger.info("shopify webhook duplicate")
             return HttpResponse("duplicate", status=200, content_type="text/plain")
     return HttpResponse("ok", status=200, content_type="text/plain")
