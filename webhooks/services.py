@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import F, Q, Subquery
+from django.db.models import Subquery
 from django.utils import timezone
 
 from bookbag.core import outbox
@@ -135,10 +135,9 @@ def _claim_within_cap(delivery_pk: int) -> Delivery | str | None:
     a moment (it would turn away the deliveries of the workers that do hold one).
     """
     now = timezone.now()
-    claimable = Q(status=OutboxStatus.PENDING, next_attempt_at__lte=now) | Q(
-        status=OutboxStatus.IN_PROGRESS, locked_until__lt=now
+    of_this_delivery = Delivery.objects.filter(outbox.claimable(now), pk=delivery_pk).values(
+        "endpoint_id"
     )
-    of_this_delivery = Delivery.objects.filter(claimable, pk=delivery_pk).values("endpoint_id")
     with transaction.atomic():
         endpoint = (
             # NO KEY: claims exclude each other, not the foreign-key checks of new deliveries.
@@ -163,15 +162,9 @@ def _claim_within_cap(delivery_pk: int) -> Delivery | str | None:
                 locked_until=now + deferral_lease()
             )
             return DEFERRED
-        # bookbag.core.outbox.claim's conditional UPDATE, inlined to run under the lock
-        # without a savepoint, and to fetch the row with its endpoint and event at once.
-        won = Delivery.objects.filter(claimable, pk=delivery_pk).update(
-            status=OutboxStatus.IN_PROGRESS,
-            locked_until=now + timedelta(seconds=Delivery.lease_seconds),
-            attempts=F("attempts") + 1,
-            updated_at=now,
-        )
-        if not won:
+        # The claim's UPDATE under the endpoint's lock, in this transaction (no savepoint);
+        # the row is then fetched with its endpoint and event at once.
+        if not outbox.take(Delivery, delivery_pk, now):
             return None
     return Delivery.objects.select_related("endpoint", "event").get(pk=delivery_pk)
 

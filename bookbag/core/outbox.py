@@ -44,23 +44,33 @@ def backoff(model: type[OutboxModel], attempts: int, jitter: float = 0.2) -> tim
     return timedelta(seconds=base * random.uniform(1 - jitter, 1 + jitter))
 
 
-def claim(model: type[OutboxModel], pk: int, now: datetime | None = None) -> OutboxModel | None:
-    """Take row `pk` for one attempt, or return None if another worker has it or it is not due.
-
-    Wins when the row is pending and due, or in progress with an expired lease (its worker died).
-    The winner's attempt is counted at once, so a worker killed mid-way still uses up an attempt.
-    """
-    now = now or timezone.now()
-    claimable = Q(status=OutboxStatus.PENDING, next_attempt_at__lte=now) | Q(
+def claimable(now: datetime) -> Q:
+    """Rows a worker may take: pending and due, or in progress with an expired lease (its worker
+    died)."""
+    return Q(status=OutboxStatus.PENDING, next_attempt_at__lte=now) | Q(
         status=OutboxStatus.IN_PROGRESS, locked_until__lt=now
     )
-    with transaction.atomic():
-        won = model.objects.filter(claimable, pk=pk).update(
+
+
+def take(model: type[OutboxModel], pk: int, now: datetime) -> bool:
+    """The claim's conditional UPDATE, in the caller's transaction: True for the one winner.
+    The winner's attempt is counted at once, so a worker killed mid-way still uses up an attempt.
+    """
+    return bool(
+        model.objects.filter(claimable(now), pk=pk).update(
             status=OutboxStatus.IN_PROGRESS,
             locked_until=now + timedelta(seconds=model.lease_seconds),
             attempts=F("attempts") + 1,
             updated_at=now,
         )
+    )
+
+
+def claim(model: type[OutboxModel], pk: int, now: datetime | None = None) -> OutboxModel | None:
+    """Take row `pk` for one attempt, or return None if another worker has it or it is not due."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        won = take(model, pk, now)
     if not won:
         return None
     return model.objects.get(pk=pk)

@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.db import migrations, models
 
+from bookbag.core.migration_ops import RunSQLOnPostgreSQL
+
 # PostgreSQL only (shared/STYLE.md 19): a trigram index lets the inbox's portable `icontains`
 # search over message text (UPPER(body) LIKE UPPER('%term%')) use an index instead of reading
 # every message. Without the pg_trgm extension (not installable by this database user) the
@@ -22,16 +24,6 @@ BEGIN
     END IF;
 END $$;
 """
-
-
-class RunSQLOnPostgreSQL(migrations.RunSQL):
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
 
 
 class Migration(migrations.Migration):
