@@ -145,6 +145,31 @@ def _check_outbound_healthy(books: Books, endpoints: dict[str, dict]) -> None:
         )
 
 
+def _audit(
+    setup: Setup,
+    books: Books,
+    all_stories: list[Story],
+    drive: DriveResult,
+    receiver: Receiver | None,
+    allowed: tuple[str, ...] = ("200",),
+    healthy_endpoints: bool = True,
+) -> None:
+    """The books every scenario checks at its end (the flaky one judges its endpoints itself)."""
+    check_books(
+        setup.db,
+        books,
+        shop_id=setup.shop_id,
+        all_stories=all_stories,
+        drive=drive,
+        receiver=receiver,
+        endpoints=setup.endpoints,
+        maildir=setup.stack.maildir,
+    )
+    if healthy_endpoints:
+        _check_outbound_healthy(books, setup.endpoints)
+    _check_drive(books, drive, allowed)
+
+
 def _strip_private(books: Books) -> Books:
     for key in [k for k in books.details if k.startswith("_")]:
         del books.details[key]
@@ -240,18 +265,7 @@ def scenario_kills(
         books.faults = len(kill_log)
         _settle_or_note(setup, books, timeout, fast_forward=time_travel)
         books.details["seconds"] = round(time.monotonic() - started, 1)
-        check_books(
-            setup.db,
-            books,
-            shop_id=setup.shop_id,
-            all_stories=all_stories,
-            drive=drive,
-            receiver=receiver,
-            endpoints=setup.endpoints,
-            maildir=setup.stack.maildir,
-        )
-        _check_outbound_healthy(books, setup.endpoints)
-        _check_drive(books, drive)
+        _audit(setup, books, all_stories, drive, receiver)
         books.details["kills"] = [{k: v for k, v in e.items() if k != "at"} for e in kill_log]
         if books.faults < kills:
             books.fail(f"only {books.faults} of {kills} kills happened")
@@ -387,18 +401,7 @@ def scenario_pg_restart(
             # Q_RETRY (600 s); settling waits for an empty queue, so they come back now.
             release_queue_locks(setup.db)
         _settle_or_note(setup, books, timeout, fast_forward=time_travel)
-        check_books(
-            setup.db,
-            books,
-            shop_id=setup.shop_id,
-            all_stories=all_stories,
-            drive=drive,
-            receiver=receiver,
-            endpoints=setup.endpoints,
-            maildir=setup.stack.maildir,
-        )
-        _check_outbound_healthy(books, setup.endpoints)
-        _check_drive(books, drive, allowed=("200", "503"))
+        _audit(setup, books, all_stories, drive, receiver, allowed=("200", "503"))
         books.details["503s"] = drive.statuses.get("503", 0)
         if len(outages) < restarts:
             books.fail(f"only {len(outages)} of {restarts} restarts happened")
@@ -486,17 +489,7 @@ def scenario_flaky(
         # Retries are minutes to hours apart in real life: between rounds they become due now.
         _settle_or_note(setup, books, timeout, fast_forward=time_travel)
         books.details["seconds"] = round(time.monotonic() - started, 1)
-        check_books(
-            setup.db,
-            books,
-            shop_id=setup.shop_id,
-            all_stories=all_stories,
-            drive=drive,
-            receiver=receiver,
-            endpoints=setup.endpoints,
-            maildir=setup.stack.maildir,
-        )
-        _check_drive(books, drive)
+        _audit(setup, books, all_stories, drive, receiver, healthy_endpoints=False)
         ids = {name: e["id"] for name, e in setup.endpoints.items()}
         by_endpoint: dict[str, list[dict]] = {name: [] for name in ids}
         names = {v: k for k, v in ids.items()}
@@ -701,18 +694,7 @@ def scenario_storms(
         books.events_driven = len(all_stories) * EVENTS_PER_STORY
         books.faults = drive.posts - books.events_driven  # copies and out-of-order arrivals
         _settle_or_note(setup, books, timeout, fast_forward=time_travel)
-        check_books(
-            setup.db,
-            books,
-            shop_id=setup.shop_id,
-            all_stories=all_stories,
-            drive=drive,
-            receiver=receiver,
-            endpoints=setup.endpoints,
-            maildir=setup.stack.maildir,
-        )
-        _check_outbound_healthy(books, setup.endpoints)
-        _check_drive(books, drive)
+        _audit(setup, books, all_stories, drive, receiver)
         # The final state must equal the in-order one: compare with the control group.
         effects = story_effects(setup.db, setup.shop_id)
         control = normalized(effects.get(groups["in order (control)"][0].customer_id) or {})
