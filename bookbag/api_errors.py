@@ -12,7 +12,9 @@ and those of a list item or a nested object under a dotted name (`tags.1`).
 
 import math
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -26,6 +28,12 @@ class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "The request conflicts with the current state of the resource."
     default_code = "conflict"
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "request_too_large"
 
 
 class Unprocessable(exceptions.APIException):
@@ -69,6 +77,12 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        # Django's own answer is an HTML 400 and an ERROR log line with a traceback; a client
+        # sending a body over DATA_UPLOAD_MAX_MEMORY_SIZE gets the API's error body and a 413.
+        exc = PayloadTooLarge(
+            f"The request body is over {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes."
+        )
     response = drf_exception_handler(exc, context)
     if response is None:
         return None  # a real bug: Django's 500 (or the outage middleware's 503) takes over

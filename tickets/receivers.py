@@ -1,9 +1,23 @@
-"""The tickets app listens to commerce signals: a few lines each, calling its own services."""
+"""The tickets app listens to commerce signals: a few lines each, calling its own services.
+And to its own tags: renaming, recolouring or deleting one changes every ticket that shows it."""
 
+from django.db.models.signals import post_save, pre_delete
 from django.dispatch import receiver
+from django.utils import timezone
 
 from integrations import signals as commerce
 from tickets import automations, compliance
+from tickets.models import Tag, Ticket
+
+
+@receiver(post_save, sender=Tag, dispatch_uid="tickets.tag_saved")
+@receiver(pre_delete, sender=Tag, dispatch_uid="tickets.tag_deleted")
+def on_tag_changed(sender, instance, created=False, **kwargs):
+    """Touch the tickets wearing the tag: the API's ETags and the inbox's live version follow
+    `updated_at`, so without this a poll answers 304 with the old name. The inbox order follows
+    `last_activity_at`, which stays put."""
+    if not created:
+        Ticket.objects.filter(tags=instance).update(updated_at=timezone.now())
 
 
 @receiver(commerce.order_fulfilled, dispatch_uid="tickets.order_fulfilled")

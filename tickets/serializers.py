@@ -4,14 +4,11 @@ Input serializers validate and resolve references only; every change is made by
 tickets.services (called from tickets/api.py), exactly as the inbox makes it.
 """
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Q
 from rest_framework import serializers
 
 from bookbag import api_fields as fields
 from bookbag.filters import MAX_BIGINT
-from bookbag.setup import ADMINS, AGENTS
 from integrations.models import Customer, Order, Shop
 from integrations.serializers import (
     CustomerSerializer,
@@ -19,6 +16,7 @@ from integrations.serializers import (
     OrderSummarySerializer,
 )
 from tickets import services
+from tickets.access import agents
 from tickets.models import Channel, Message, Priority, Ticket
 
 MAX_BODY = 100_000
@@ -28,14 +26,9 @@ OPEN_CHANNELS = [(value, label) for value, label in Channel.choices if value != 
 
 
 def assignable_users():
-    """Agents and admins: the people a ticket may be assigned to."""
-    return (
-        get_user_model()
-        .objects.filter(is_active=True)
-        .filter(Q(groups__name__in=[AGENTS, ADMINS]) | Q(is_superuser=True))
-        .distinct()
-        .order_by("id")
-    )
+    """The people a ticket may be assigned to: the inbox's agents (active members of `agents` or
+    `admins`). A superuser outside both groups cannot open the inbox, so is not among them."""
+    return agents().order_by("id")
 
 
 # --- Output ---------------------------------------------------------------------------------------

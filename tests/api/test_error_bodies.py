@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 
 from bookbag.core.models import OutboxStatus
 from tests.factories import DeliveryFactory, TicketFactory
+from tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -62,6 +63,15 @@ def test_method_media_type_and_parse_errors(agent_api):
     assert_error_shape(
         agent_api.get("/api/tickets/", HTTP_ACCEPT="application/xml"), 406, "not_acceptable"
     )
+
+
+def test_a_body_over_the_upload_limit_is_a_413_with_the_error_body(agent_api, store, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    body = {"subject": "Where is my order?", "body": "x" * 20_000, "customer_email": "a@b.test"}
+    response = agent_api.post("/api/tickets/", body, format="json")
+    assert_error_shape(response, 413, "request_too_large")
+    assert "10,000 bytes" in response.json()["detail"]
+    assert not Ticket.objects.exists()
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ import pytest
 
 from tests.factories import TicketFactory
 from tickets import services
+from tickets.models import Tag
 
 pytestmark = pytest.mark.django_db
 
@@ -66,6 +67,27 @@ def test_a_ticket_answers_304_until_it_or_its_customer_changes(agent_api):
     ticket.customer.save()
     renamed = poll(agent_api, url, etag)
     assert renamed.status_code == 200 and renamed.json()["customer"]["first_name"] == "Ada"
+
+
+def test_renaming_or_deleting_a_tag_changes_the_etags_of_its_tickets(agent_api):
+    tag = Tag.objects.create(name="vip")
+    ticket = TicketFactory()
+    ticket.tags.add(tag)
+    other = TicketFactory()
+    url = f"/api/tickets/{ticket.pk}/"
+    etag, list_etag = agent_api.get(url)["ETag"], agent_api.get("/api/tickets/")["ETag"]
+    other_etag = agent_api.get(f"/api/tickets/{other.pk}/")["ETag"]
+
+    tag.name = "gold"
+    tag.save()
+    renamed = poll(agent_api, url, etag)
+    assert renamed.status_code == 200 and renamed.json()["tags"] == ["gold"]
+    assert poll(agent_api, "/api/tickets/", list_etag).status_code == 200
+    assert poll(agent_api, f"/api/tickets/{other.pk}/", other_etag).status_code == 304
+
+    tag.delete()
+    untagged = poll(agent_api, url, renamed["ETag"])
+    assert untagged.status_code == 200 and untagged.json()["tags"] == []
 
 
 def test_actions_and_patches_answer_with_the_new_etag(agent_api):

@@ -241,6 +241,17 @@ def test_assigning_someone_who_is_not_an_agent_is_refused(agent_api):
     assert response.status_code == 400 and "assignee" in response.json()["errors"]
 
 
+def test_a_superuser_outside_the_inbox_groups_is_not_assignable(agent_api):
+    """They cannot open the inbox, so a ticket assigned to them would sit unseen; the API offers
+    and accepts the same people as the inbox's assignee menu."""
+    ticket = open_ticket("ada@example.com")
+    root = UserFactory(is_superuser=True, is_staff=True)
+    response = agent_api.post(f"/api/tickets/{ticket.pk}/assign/", {"assignee": root.pk})
+    assert response.status_code == 400 and "assignee" in response.json()["errors"]
+    listed = [a["id"] for a in agent_api.get("/api/agents/").json()["results"]]
+    assert root.pk not in listed and listed
+
+
 @pytest.mark.parametrize("action", list(ACTIONS))
 def test_an_action_on_an_unknown_ticket_is_a_404(agent, agent_api, action):
     _, body = ACTIONS[action]
