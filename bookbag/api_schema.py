@@ -96,6 +96,10 @@ def document_error_responses(result, generator, request, public):
                 responses.setdefault(
                     "415", _error_response("The body must be JSON (application/json).", None)
                 )
+                responses.setdefault(
+                    "413",
+                    _error_response("The body is over the upload limit (2.5 MB by default).", None),
+                )
             if _has_header(operation, IDEMPOTENCY_HEADER):
                 responses.setdefault(
                     "422",

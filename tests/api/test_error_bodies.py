@@ -147,3 +147,5 @@ def test_the_schema_describes_the_error_shape_on_every_operation(anonymous_api):
             for status in ("400", "401", "403", "404", "429"):
                 content = operation["responses"][status]["content"]["application/json"]
                 assert content["schema"] == {"$ref": "#/components/schemas/Error"}, (path, method)
+            if "requestBody" in operation:
+                assert {"413", "415"} <= set(operation["responses"]), (path, method)
