@@ -474,3 +474,16 @@ class AttemptFactory(DjangoModelFactory):
 
     class Meta:
         model = Attempt
+
+
+# One factory for each of Bookbag's models: the admin page tests and the access matrix make a row
+# of every model with them.
+BY_MODEL = {
+    f._meta.model: f
+    for f in (
+        ShopFactory, CustomerFactory, OrderFactory, FulfillmentFactory, RefundFactory,
+        InboundWebhookFactory, DataExportFactory, TagFactory, TicketFactory, MessageFactory,
+        TicketEventFactory, SavedReplyFactory, CsatSurveyFactory, NotificationTemplateFactory,
+        NotificationFactory, EndpointFactory, EventFactory, DeliveryFactory, AttemptFactory,
+    )
+}  # fmt: skip

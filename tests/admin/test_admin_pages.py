@@ -9,42 +9,18 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from integrations.models import (
-    Customer,
     DataExport,
-    Fulfillment,
     InboundWebhook,
-    Order,
-    Refund,
     Shop,
 )
-from notifications.models import Notification, NotificationTemplate
+from notifications.models import Notification
 from tests import factories
-from tickets.models import CsatSurvey, Message, SavedReply, Tag, Ticket, TicketEvent
+from tickets.models import CsatSurvey, Message, TicketEvent
 from webhooks.models import Attempt, Delivery, Endpoint, Event
 
 pytestmark = pytest.mark.django_db
 
-FACTORIES = {
-    Shop: factories.ShopFactory,
-    Customer: factories.CustomerFactory,
-    Order: factories.OrderFactory,
-    Fulfillment: factories.FulfillmentFactory,
-    Refund: factories.RefundFactory,
-    InboundWebhook: factories.InboundWebhookFactory,
-    DataExport: factories.DataExportFactory,
-    Tag: factories.TagFactory,
-    Ticket: factories.TicketFactory,
-    Message: factories.MessageFactory,
-    TicketEvent: factories.TicketEventFactory,
-    SavedReply: factories.SavedReplyFactory,
-    CsatSurvey: factories.CsatSurveyFactory,
-    NotificationTemplate: factories.NotificationTemplateFactory,
-    Notification: factories.NotificationFactory,
-    Endpoint: factories.EndpointFactory,
-    Event: factories.EventFactory,
-    Delivery: factories.DeliveryFactory,
-    Attempt: factories.AttemptFactory,
-}
+FACTORIES = factories.BY_MODEL
 
 # Written only by the application (logs and outbox rows): the console shows them, but nobody makes
 # one by hand. A hand-made outbox row would be picked up and processed by a worker.

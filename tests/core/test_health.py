@@ -1,8 +1,8 @@
 import pytest
-from django.db import connection
 
 from bookbag.core.models import OutboxStatus
 from integrations.models import InboundWebhook, Shop
+from tests.outage import database_unreachable
 
 pytestmark = pytest.mark.django_db
 
@@ -39,19 +39,8 @@ def test_readyz_reports_the_backlog_of_every_outbox(client):
 @pytest.fixture
 def database_down():
     """Point the connection at a database that is not there (a real failure, not a mock)."""
-    saved = dict(connection.settings_dict)
-    connection.close()
-    if connection.vendor == "sqlite":
-        connection.settings_dict["NAME"] = "/nonexistent/dir/bookbag.sqlite3"
-    else:
-        connection.settings_dict["PORT"] = "1"
-    connection.connection = None
-    try:
+    with database_unreachable():
         yield
-    finally:
-        connection.close()
-        connection.settings_dict.clear()
-        connection.settings_dict.update(saved)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -5,13 +5,14 @@ events back for the five minutes of their queue lease)."""
 from datetime import timedelta
 
 import pytest
-from django.db import InterfaceError, OperationalError, connection
+from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from bookbag.core.management.commands.sweep import SweepLoop
 from bookbag.core.models import OutboxStatus
 from integrations.models import InboundWebhook, Shop
 from tests import queue
+from tests.outage import database_unreachable
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.queue]
 
@@ -34,19 +35,8 @@ def waiting_in_the_queue() -> InboundWebhook:
 
 def database_away_for(loop: SweepLoop) -> None:
     """One tick while the database is really unreachable (the connection points nowhere)."""
-    saved = dict(connection.settings_dict)
-    connection.close()
-    if connection.vendor == "sqlite":
-        connection.settings_dict["NAME"] = "/nonexistent/dir/bookbag.sqlite3"
-    else:
-        connection.settings_dict["PORT"] = "1"
-    try:
-        with pytest.raises((OperationalError, InterfaceError)):
-            loop.tick()
-    finally:
-        connection.close()
-        connection.settings_dict.clear()
-        connection.settings_dict.update(saved)
+    with database_unreachable(), pytest.raises((OperationalError, InterfaceError)):
+        loop.tick()
 
 
 def queued_ids() -> list[int]:

@@ -11,6 +11,7 @@ from django.test import Client, override_settings
 from integrations.models import InboundWebhook, Shop
 from integrations.shopify.verification import sign
 from tests.integrations.shopify import URL, post_webhook
+from tests.outage import database_unreachable
 
 pytestmark = pytest.mark.django_db
 
@@ -243,20 +244,8 @@ def test_concurrent_duplicates_store_one_row_and_never_500(shop):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_delivery_while_the_database_is_down_gets_503_with_retry_after(shop):
-    from django.db import connection
-
-    saved = dict(connection.settings_dict)
-    connection.close()
-    if connection.vendor == "sqlite":
-        connection.settings_dict["NAME"] = "/nonexistent/dir/bookbag.sqlite3"
-    else:
-        connection.settings_dict["PORT"] = "1"
-    try:
+    with database_unreachable():
         response = post_webhook(Client(), shop, "orders/create", ORDER)
-    finally:
-        connection.close()
-        connection.settings_dict.clear()
-        connection.settings_dict.update(saved)
 
     assert response.status_code == 503
     assert int(response["Retry-After"]) > 0

@@ -15,7 +15,6 @@ uses real rows (one of every model), so the detail routes and actions reach real
 import copy
 import json
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
@@ -193,27 +192,7 @@ def rows_for_the_api() -> list[Row]:
 
 # --- The Django admin -----------------------------------------------------------------------------
 
-ADMIN_FACTORIES: dict[type, Callable] = {
-    Shop: factories.ShopFactory,
-    Customer: factories.CustomerFactory,
-    Order: factories.OrderFactory,
-    Fulfillment: factories.FulfillmentFactory,
-    Refund: factories.RefundFactory,
-    InboundWebhook: factories.InboundWebhookFactory,
-    DataExport: factories.DataExportFactory,
-    Tag: factories.TagFactory,
-    Ticket: factories.TicketFactory,
-    Message: factories.MessageFactory,
-    TicketEvent: factories.TicketEventFactory,
-    SavedReply: factories.SavedReplyFactory,
-    CsatSurvey: factories.CsatSurveyFactory,
-    NotificationTemplate: factories.NotificationTemplateFactory,
-    Notification: factories.NotificationFactory,
-    Endpoint: factories.EndpointFactory,
-    Event: factories.EventFactory,
-    Delivery: factories.DeliveryFactory,
-    Attempt: factories.AttemptFactory,
-}
+ADMIN_FACTORIES = factories.BY_MODEL
 
 
 def admin_object_id(model, world: World) -> str:
