@@ -237,9 +237,10 @@ else:
 # it merely waits in a long queue; a task's own claim lease is set per outbox.
 OUTBOX_QUEUE_LEASE_SECONDS = env.int("OUTBOX_QUEUE_LEASE_SECONDS", default=300)
 OUTBOX_SWEEP_BATCH = env.int("OUTBOX_SWEEP_BATCH", default=500)
-# While more messages than this wait in the queue, a row whose queue lease ran out is taken to be
-# still waiting behind them, not lost (bookbag.core.outbox.sweep_model). Keep it well below what
-# the workers drain in OUTBOX_QUEUE_LEASE_SECONDS.
+# The most messages the queue holds (bookbag.core.outbox: the fair top-up). While it is full,
+# writers leave new rows to the sweeper, which shares the room left equally among shops and
+# endpoints, and a row whose queue lease ran out is taken to be still waiting, not lost. Keep it
+# well below what the workers drain in OUTBOX_QUEUE_LEASE_SECONDS.
 OUTBOX_SWEEP_QUEUE_LIMIT = env.int("OUTBOX_SWEEP_QUEUE_LIMIT", default=1000)
 
 # Retention of finished rows (days); failed, dead and unknown rows are kept until handled.

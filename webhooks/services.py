@@ -251,7 +251,7 @@ def _hand_over(endpoint_id: int) -> None:
     if not waiting:
         return
     pk = waiting[0]
-    lease = now + timedelta(seconds=settings.OUTBOX_QUEUE_LEASE_SECONDS)
+    lease = outbox.queue_lease(now)
     with transaction.atomic():
         if Delivery.objects.filter(pk=pk, status=OutboxStatus.PENDING).update(locked_until=lease):
             enqueue(Delivery.task, pk)

@@ -76,6 +76,12 @@ def claim(model: type[OutboxModel], pk: int, now: datetime | None = None) -> Out
     return model.objects.get(pk=pk)
 
 
+def queue_lease(now: datetime) -> datetime:
+    """Until when a row handed to the queue is left to its message: the sweeper does not hand it
+    out again before then (OUTBOX_QUEUE_LEASE_SECONDS)."""
+    return now + timedelta(seconds=settings.OUTBOX_QUEUE_LEASE_SECONDS)
+
+
 def complete(row: OutboxModel, status: str = OutboxStatus.DONE, **fields) -> None:
     """Finish the attempt that `row` holds. Extra fields are written in the same UPDATE."""
     type(row).objects.filter(pk=row.pk, status=OutboxStatus.IN_PROGRESS).update(
@@ -142,8 +148,7 @@ def retry_now(
         update = {"status": OutboxStatus.PENDING, "next_attempt_at": now, "updated_at": now}
         if reset_attempts:
             update["attempts"] = 0
-        lease = now + timedelta(seconds=settings.OUTBOX_QUEUE_LEASE_SECONDS)
-        model.objects.filter(pk__in=ids).update(locked_until=lease, **update)
+        model.objects.filter(pk__in=ids).update(locked_until=queue_lease(now), **update)
         for pk in ids if enqueue_tasks else ():
             enqueue(model.task, pk)
     return len(ids)
@@ -158,8 +163,12 @@ MAX_PARTITIONS = 100  # a pass shares its room among at most this many shops (or
 _queue_full_seen = (0.0, False)  # (monotonic time read, value): read at most once a second
 
 
-def _queue_full() -> bool:
+def _remember_queue_full(full: bool, read_at: float | None = None) -> None:
     global _queue_full_seen
+    _queue_full_seen = (time.monotonic() if read_at is None else read_at, full)
+
+
+def _queue_full() -> bool:
     read_at, full = _queue_full_seen
     if time.monotonic() - read_at < 1.0:  # the sweeper itself updates it once a second
         return full
@@ -167,7 +176,7 @@ def _queue_full() -> bool:
         full = bool(cache.get(QUEUE_FULL_KEY))
     except Exception:  # the shared cache is only a hint: without it, enqueue as usual
         full = False
-    _queue_full_seen = (time.monotonic(), full)
+    _remember_queue_full(full)
     return full
 
 
@@ -176,15 +185,12 @@ def writer_lease(now: datetime) -> datetime | None:
     queue is full: then the writer creates the row due and unleased, without a message, and the
     sweeper hands it out in its turn (sweep_model). One shop's flood then waits behind the rows
     of the others instead of in front of them."""
-    if _queue_full():
-        return None
-    return now + timedelta(seconds=settings.OUTBOX_QUEUE_LEASE_SECONDS)
+    return None if _queue_full() else queue_lease(now)
 
 
 def forget_queue_full() -> None:
     """Tests: the next writer reads the hint from the shared cache again."""
-    global _queue_full_seen
-    _queue_full_seen = (0.0, False)
+    _remember_queue_full(False, read_at=0.0)
 
 
 def _fair_pick(model: type[OutboxModel], due: Q, limit: int) -> list[int]:
@@ -242,7 +248,7 @@ def sweep_model(
     if room is None:
         room = max(settings.OUTBOX_SWEEP_QUEUE_LIMIT - waiting_messages(), 0)
     limit = min(batch or settings.OUTBOX_SWEEP_BATCH, room)
-    queue_lease = now + timedelta(seconds=settings.OUTBOX_QUEUE_LEASE_SECONDS)
+    lease = queue_lease(now)
     due = Q(status=OutboxStatus.PENDING, next_attempt_at__lte=now) & (
         Q(locked_until__isnull=True) | Q(locked_until__lt=now)
     )
@@ -274,7 +280,7 @@ def sweep_model(
         to_enqueue += _fair_pick(model, due, limit)
         if to_enqueue:
             model.objects.filter(pk__in=to_enqueue).update(
-                status=OutboxStatus.PENDING, locked_until=queue_lease, updated_at=now
+                status=OutboxStatus.PENDING, locked_until=lease, updated_at=now
             )
             for pk in to_enqueue:
                 enqueue(model.task, pk)
@@ -294,8 +300,7 @@ def sweep(now: datetime | None = None) -> dict[str, int]:
     are told whether to enqueue their new rows themselves (writer_lease)."""
     waiting = waiting_messages()
     limit = settings.OUTBOX_SWEEP_QUEUE_LIMIT
-    global _queue_full_seen
-    _queue_full_seen = (time.monotonic(), waiting >= limit)  # this process's writers
+    _remember_queue_full(waiting >= limit)  # this process's writers
     try:
         cache.set(QUEUE_FULL_KEY, waiting >= limit, timeout=10)  # everyone else's
     except Exception:  # no shared cache: writers keep enqueueing themselves (as without a sweeper)
